@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+import pytest
+
+from apis.shared.errors import (
+    ConversationalErrorEvent,
+    ErrorCode,
+    StreamErrorEvent,
+    build_conversational_error_event,
+    conversational_error_frames,
+    format_sse,
+)
+from tests.support.sse import parse_sse
+
+
+def test_format_sse_names_every_frame_and_drops_empty_members() -> None:
+    frame = format_sse("stream_error", ConversationalErrorEvent(code=ErrorCode.TIMEOUT, message="slow"))
+    assert frame == (
+        'event: stream_error\ndata: {"type":"stream_error","code":"timeout","message":"slow","recoverable":false}\n\n'
+    )
+    assert format_sse("done", {}) == "event: done\ndata: {}\n\n"
+
+
+def test_legacy_stream_error_event() -> None:
+    frames = parse_sse(StreamErrorEvent(error="boom", code=ErrorCode.STREAM_ERROR, detail="d").to_sse_format())
+    assert [(f.event, f.data) for f in frames] == [
+        ("error", {"error": "boom", "code": "stream_error", "detail": "d", "recoverable": False})
+    ]
+
+
+@pytest.mark.parametrize(
+    ("code", "error", "expected_phrase"),
+    [
+        (ErrorCode.MODEL_ERROR, "AccessDeniedException: not allowed", "access to it is not enabled"),
+        (ErrorCode.MODEL_ERROR, "ThrottlingException: Too many requests", "too many requests"),
+        (ErrorCode.MODEL_ERROR, "ModelErrorException", "could not produce an answer"),
+        (ErrorCode.TOOL_ERROR, "HTTP 502 from tool", "A tool I tried to use failed"),
+        (ErrorCode.TIMEOUT, "read timeout", "took too long"),
+        (ErrorCode.SERVICE_UNAVAILABLE, "EndpointConnectionError", "unavailable right now"),
+        (ErrorCode.RATE_LIMIT_EXCEEDED, "SlowDown", "too many requests"),
+        (ErrorCode.STREAM_ERROR, "Access denied to tool", "don't have permission"),
+        (ErrorCode.STREAM_ERROR, "This model doesn't support tool use", "doesn't support this kind"),
+        (ErrorCode.STREAM_ERROR, "model does not support prompt caching", "prompt caching"),
+        (ErrorCode.STREAM_ERROR, "socket closed", "unexpected problem"),
+        (ErrorCode.AGENT_ERROR, "KeyError: tool_config", "unexpected problem"),
+    ],
+)
+def test_message_is_chosen_by_code_and_error(code: ErrorCode, error: str, expected_phrase: str) -> None:
+    event = build_conversational_error_event(code, error)
+    assert expected_phrase in event.message
+    assert error not in event.message  # internal text stays out unless exposed
+
+
+def test_error_text_is_quoted_only_when_exposed_and_session_goes_to_metadata() -> None:
+    event = build_conversational_error_event(
+        ErrorCode.MODEL_ERROR,
+        RuntimeError("line one\nline two"),
+        session_id="s-1",
+        recoverable=True,
+        retry_after=7,
+        expose_error_text=True,
+    )
+    assert event.message.endswith("> line one\n> line two")
+    assert event.metadata == {"session_id": "s-1"}
+    assert (event.recoverable, event.retry_after, event.type) == (True, 7, "stream_error")
+
+
+def test_conversational_sequence_is_what_the_client_expects() -> None:
+    event = build_conversational_error_event(ErrorCode.TIMEOUT, "t", session_id="s")
+    frames = parse_sse("".join(conversational_error_frames(event)))
+    assert all(frame.event for frame in frames), "an unnamed frame puts the client parser in its error state"
+    assert [frame.event for frame in frames] == [
+        "message_start",
+        "content_block_start",
+        "content_block_delta",
+        "content_block_stop",
+        "message_stop",
+        "stream_error",
+        "done",
+    ]
+    assert frames[0].data == {"role": "assistant"}
+    assert frames[1].data == {"contentBlockIndex": 0, "type": "text"}
+    assert frames[2].data == {"contentBlockIndex": 0, "type": "text", "text": event.message}
+    assert frames[4].data == {"stopReason": "error"}
+    assert frames[5].data["code"] == "timeout"
+    assert frames[5].data["metadata"] == {"session_id": "s"}
+    assert frames[6].data == {}
+
+
+def test_any_closing_event_can_end_the_sequence() -> None:
+    class QuotaExceeded:
+        message = "You have used your quota."
+
+        def to_sse_format(self) -> str:
+            return format_sse("quota_exceeded", {"type": "quota_exceeded", "message": self.message})
+
+    frames = parse_sse("".join(conversational_error_frames(QuotaExceeded(), stop_reason="quota_exceeded")))
+    assert frames[2].data["text"] == "You have used your quota."
+    assert frames[4].data == {"stopReason": "quota_exceeded"}
+    assert [frame.event for frame in frames[-2:]] == ["quota_exceeded", "done"]

@@ -1,0 +1,65 @@
+"""The library's public surface and its import cost."""
+
+from __future__ import annotations
+
+import importlib
+import subprocess
+import sys
+
+import pytest
+
+import apis.shared
+
+PUBLIC_PACKAGES = {
+    "apis.shared": {"__version__"},
+    "apis.shared.errors": {
+        "ApisError", "AuthenticationError", "BadRequestError", "ClosingEvent", "ConflictError",
+        "ConversationalErrorEvent", "DependencyTimeoutError", "DependencyUnavailableError", "ErrorCode",
+        "ErrorDetail", "InputValidationError", "InternalError", "ModelInvocationError", "NotFoundError",
+        "PermissionDeniedError", "QuotaExceededError", "RateLimitExceededError", "StreamErrorEvent",
+        "build_conversational_error_event", "conversational_error_frames", "create_error_response",
+        "default_status_for", "error_detail_from_exception", "format_sse", "http_status_to_error_code",
+    },
+    "apis.shared.http": {
+        "REQUEST_ID_HEADER", "RequestIdMiddleware", "UnhandledErrorMiddleware", "install_error_handlers",
+    },
+    "apis.shared.observability": {
+        "JsonLogFormatter", "RequestIdLogFilter", "bind_request_id", "configure_logging", "get_request_id",
+        "reset_request_id",
+    },
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("package", sorted(PUBLIC_PACKAGES))
+def test_public_surface_is_exactly_all(package: str) -> None:
+    module = importlib.import_module(package)
+    assert set(module.__all__) == PUBLIC_PACKAGES[package], "update CHANGELOG.md when the public surface changes"
+    for name in module.__all__:
+        assert hasattr(module, name)
+
+
+def test_apis_is_a_namespace_package() -> None:
+    import apis
+
+    assert apis.__file__ is None
+    assert type(apis.__path__).__name__ == "_NamespacePath"
+
+
+def test_version_is_a_string() -> None:
+    assert isinstance(apis.shared.__version__, str)
+
+
+def _modules_after(statement: str) -> set[str]:
+    probe = f"import sys; {statement}; print('\\n'.join(sorted(sys.modules)))"
+    output = subprocess.run([sys.executable, "-c", probe], check=True, capture_output=True, text=True).stdout
+    return set(output.split())
+
+
+def test_importing_the_package_is_cheap() -> None:
+    loaded = _modules_after("import apis.shared")
+    assert not {"fastapi", "starlette", "boto3", "botocore", "pydantic"} & loaded
+
+
+def test_errors_need_no_web_framework_or_aws_sdk() -> None:
+    loaded = _modules_after("import apis.shared.errors, apis.shared.observability")
+    assert not {"fastapi", "starlette", "boto3", "botocore"} & loaded
