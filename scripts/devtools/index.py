@@ -68,6 +68,7 @@ class IndexClient:
             with urllib.request.urlopen(url, timeout=self.timeout) as response:
                 page = response.read().decode()
         except urllib.error.HTTPError as exc:
+            exc.close()
             if exc.code == 404:
                 return {}
             raise CommandError(f"the index at {self.base_url} answered {exc.code} for {url}") from exc

@@ -33,6 +33,9 @@ def http_ok(url: str, *, timeout: float = 2.0) -> bool:
     try:
         with urllib.request.urlopen(url, timeout=timeout) as response:
             return bool(200 <= response.status < 300)
+    except urllib.error.HTTPError as exc:
+        exc.close()
+        return False
     except (urllib.error.URLError, ConnectionError, TimeoutError):
         return False
 

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 from importlib.metadata import version
-
-from fastapi.testclient import TestClient
+from typing import TYPE_CHECKING
 
 import apis.shared
 from tests.support.pins import assert_runs_on_its_pin
+
+if TYPE_CHECKING:
+    from fastapi.testclient import TestClient
 
 
 def test_health_reports_service_and_versions(client: TestClient) -> None:

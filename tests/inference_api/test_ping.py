@@ -1,10 +1,13 @@
 from __future__ import annotations
 
-import pytest
-from fastapi.testclient import TestClient
+from typing import TYPE_CHECKING
 
 from apis.inference_api.settings import InferenceApiSettings
 from tests.support.pins import assert_runs_on_its_pin
+
+if TYPE_CHECKING:
+    import pytest
+    from fastapi.testclient import TestClient
 
 
 def test_ping_is_exactly_the_agentcore_body(client: TestClient) -> None:

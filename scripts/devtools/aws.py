@@ -1,0 +1,44 @@
+"""The embedded AWS endpoint: moto in server mode on loopback.
+
+Services reach it through the standard ``AWS_ENDPOINT_URL`` variable, so the
+code path is the one they use against real AWS.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING
+
+from devtools.proc import BackgroundServer
+
+if TYPE_CHECKING:
+    from devtools.config import Config
+
+__all__ = ["AWS_DEV_ENVIRONMENT", "aws_environment", "aws_server", "start_aws"]
+
+# Fixed fake credentials: moto accepts any, and real AWS rejects these.
+AWS_DEV_ENVIRONMENT = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_REGION": "us-east-1",
+}
+
+
+def aws_environment(config: Config) -> dict[str, str]:
+    """The environment a process needs to use the embedded endpoint."""
+    return {**AWS_DEV_ENVIRONMENT, "AWS_ENDPOINT_URL": config.aws_endpoint_url}
+
+
+def aws_server(config: Config) -> BackgroundServer:
+    return BackgroundServer("aws", config.run_dir, config.log_dir, f"{config.aws_endpoint_url}/moto-api/")
+
+
+def start_aws(config: Config) -> bool:
+    """Start the embedded endpoint unless it already runs; return whether this call started it."""
+    server = aws_server(config)
+    if server.pid() is not None and server.is_ready():
+        return False
+    argv = [sys.executable, "-m", "moto.server", "--host", "127.0.0.1", "--port", str(config.aws_port)]
+    server.start(argv, timeout=60.0)
+    return True

@@ -1,0 +1,182 @@
+"""Run the platform locally: private index, embedded AWS endpoint, both services on their pins.
+
+    scripts/dev [up] [--detach]     start everything (foreground: Ctrl-C stops what it started)
+    scripts/dev down [--all]        stop what `scripts/dev up` started (--all: every server of the checkout)
+    scripts/dev status              what runs, where
+
+Services run in development mode against the embedded AWS endpoint, each from
+its own environment synced from its own uv.lock, so each runs the apis-shared
+release it pins. Ports: APIS_APP_API_PORT (8000), APIS_INFERENCE_API_PORT
+(8080), APIS_INDEX_PORT (3141), APIS_AWS_PORT (4566).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import time
+from typing import TYPE_CHECKING
+
+from devtools.aws import aws_environment, aws_server, start_aws
+from devtools.build import uv_command
+from devtools.config import SERVICES, Config, ServiceSpec, load_config
+from devtools.errors import CommandError
+from devtools.index import index_server, start_index
+from devtools.pin import current_pin
+from devtools.proc import BackgroundServer
+from devtools.rebuild import fill_index
+
+if TYPE_CHECKING:
+    from pathlib import Path
+    from types import FrameType
+
+__all__ = ["main", "service_port", "service_server", "start_service"]
+
+
+def service_port(spec: ServiceSpec) -> int:
+    variable = f"APIS_{spec.name.upper().replace('-', '_')}_PORT"
+    return int(os.environ.get(variable, str(spec.port)))
+
+
+def service_server(config: Config, spec: ServiceSpec) -> BackgroundServer:
+    url = f"http://127.0.0.1:{service_port(spec)}{spec.health_path}"
+    return BackgroundServer(spec.name, config.run_dir, config.log_dir, url)
+
+
+def sync_service(config: Config, spec: ServiceSpec) -> None:
+    """Install the service and exactly its locked dependencies into its own environment."""
+    command = [*uv_command(), "sync", "--locked", "--quiet", "--project", str(spec.directory(config.root))]
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise CommandError(f"uv sync of {spec.name} failed:\n{result.stderr.strip()}")
+
+
+def start_service(config: Config, spec: ServiceSpec) -> bool:
+    server = service_server(config, spec)
+    if server.pid() is not None and server.is_ready():
+        return False
+    sync_service(config, spec)
+    python = spec.directory(config.root) / ".venv" / "bin" / "python"
+    env = {
+        **aws_environment(config),
+        f"{spec.env_prefix}ENVIRONMENT": "development",
+        f"{spec.env_prefix}HOST": "127.0.0.1",
+        f"{spec.env_prefix}PORT": str(service_port(spec)),
+        f"{spec.env_prefix}LOG_JSON": "false",
+    }
+    server.start([str(python), "-m", spec.module], env=env, cwd=config.root, timeout=60.0)
+    return True
+
+
+def _servers(config: Config) -> list[BackgroundServer]:
+    services = [service_server(config, spec) for spec in SERVICES.values()]
+    return [*services, aws_server(config), index_server(config)]
+
+
+def up(config: Config, *, detach: bool) -> int:
+    started: list[BackgroundServer] = []
+    try:
+        fill_index(config)
+        if start_index(config):
+            started.append(index_server(config))
+        if start_aws(config):
+            started.append(aws_server(config))
+        for spec in SERVICES.values():
+            if start_service(config, spec):
+                started.append(service_server(config, spec))
+    except BaseException:
+        for server in reversed(started):
+            server.stop()
+        raise
+    _remember_started(config, started)
+    _print_summary(config)
+    if detach:
+        print("Detached. Stop everything with `scripts/dev down`.")
+        return 0
+    return _wait_then_stop(started)
+
+
+def _started_file(config: Config) -> Path:
+    return config.run_dir / "dev-started"
+
+
+def _remember_started(config: Config, started: list[BackgroundServer]) -> None:
+    names = set(_started_file(config).read_text().split()) if _started_file(config).exists() else set()
+    names |= {server.name for server in started}
+    config.run_dir.mkdir(parents=True, exist_ok=True)
+    _started_file(config).write_text("\n".join(sorted(names)) + "\n")
+
+
+def down(config: Config, *, everything: bool) -> int:
+    """Stop the servers `up` started (a server that ran before `up` keeps running), or all of them."""
+    remembered = set(_started_file(config).read_text().split()) if _started_file(config).exists() else set()
+    for server in _servers(config):
+        if (everything or server.name in remembered) and server.stop():
+            print(f"{server.name}: stopped")
+    _started_file(config).unlink(missing_ok=True)
+    return 0
+
+
+def _print_summary(config: Config) -> None:
+    print()
+    print(f"  private index      {config.index_simple_url}")
+    print(f"  AWS endpoint       {config.aws_endpoint_url}  (moto; AWS_ENDPOINT_URL for boto3)")
+    for spec in SERVICES.values():
+        pin = current_pin((spec.directory(config.root) / "pyproject.toml").read_text())
+        url = f"http://127.0.0.1:{service_port(spec)}"
+        print(f"  {spec.name:<18} {url}  (apis-shared {pin}; try {url}{spec.health_path})")
+    print(f"  logs               {config.log_dir}/")
+    print()
+
+
+def _wait_then_stop(started: list[BackgroundServer]) -> int:
+    stopping = False
+
+    def request_stop(signum: int, frame: FrameType | None) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    print("Running. Press Ctrl-C to stop.")
+    status = 0
+    while not stopping:
+        dead = [server for server in started if server.pid() is None]
+        if dead:
+            for server in dead:
+                print(f"{server.name} exited; last lines of {server.log_file}:\n{server.log_tail()}")
+            status = 1
+            break
+        time.sleep(0.5)
+    for server in reversed(started):
+        server.stop()
+    print("Stopped.")
+    return status
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="scripts/dev", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command")
+    up_parser = sub.add_parser("up", help="start everything (the default)")
+    up_parser.add_argument("--detach", action="store_true", help="return once everything answers")
+    down_parser = sub.add_parser("down", help="stop what `up` started")
+    down_parser.add_argument("--all", action="store_true", help="stop every server of this checkout")
+    sub.add_parser("status", help="what runs, where")
+    args = parser.parse_args(argv)
+    config = load_config()
+    if args.command in (None, "up"):
+        return up(config, detach=getattr(args, "detach", False))
+    if args.command == "down":
+        return down(config, everything=args.all)
+    for server in _servers(config):
+        running = server.pid() is not None and server.is_ready()
+        print(f"{server.name:<14} {'running' if running else 'stopped':<8} {server.ready_url}")
+    return 0
+
+
+if __name__ == "__main__":
+    from devtools.cli import run
+
+    run(main)

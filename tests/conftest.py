@@ -1,0 +1,21 @@
+"""Fixtures shared by the slow suites (tests/release, tests/e2e)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pytest
+
+from tests.support.sandbox import Sandbox, make_sandbox
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+
+@pytest.fixture(scope="module")
+def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
+    box = make_sandbox(tmp_path_factory.mktemp("sandbox"))
+    try:
+        yield box
+    finally:
+        box.stop_servers()

@@ -1,0 +1,81 @@
+"""`scripts/dev` from a clean checkout: index, AWS endpoint and both services answer, then stop cleanly."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import time
+import urllib.request
+from typing import TYPE_CHECKING
+
+from devtools.proc import http_ok, wait_until_ready
+
+if TYPE_CHECKING:
+    from tests.support.sandbox import Sandbox
+
+
+def get_json(url: str) -> tuple[dict, str | None]:
+    with urllib.request.urlopen(url, timeout=5) as response:
+        return json.load(response), response.headers.get("X-Request-ID")
+
+
+def urls(sandbox: Sandbox) -> dict[str, str]:
+    return {
+        "app-api": f"http://127.0.0.1:{sandbox.app_api_port}/health",
+        "inference-api": f"http://127.0.0.1:{sandbox.inference_api_port}/ping",
+        "aws": f"http://127.0.0.1:{sandbox.aws_port}/moto-api/",
+        "index": f"http://127.0.0.1:{sandbox.index_port}/health",
+    }
+
+
+def test_detached_stack_serves_and_stops(sandbox: Sandbox) -> None:
+    sandbox.script("index", "stop")
+    started = sandbox.script("dev", "up", "--detach")
+    assert started.returncode == 0, started.stdout + started.stderr
+    try:
+        for name in ("app-api", "inference-api"):
+            assert f"{name}" in started.stdout and "(apis-shared 1.0.0;" in started.stdout
+        health, request_id = get_json(urls(sandbox)["app-api"])
+        assert health["status"] == "healthy" and health["apisSharedVersion"] == "1.0.0"
+        assert request_id
+        ping, _ = get_json(urls(sandbox)["inference-api"])
+        assert ping == {"status": "healthy"}
+        assert http_ok(urls(sandbox)["aws"])
+        assert http_ok(urls(sandbox)["index"])
+        status = sandbox.script("dev", "status", check=True).stdout
+        assert status.count("running") == 4
+        log = (sandbox.root / ".local" / "logs" / "app-api.log").read_text()
+        assert "GET /health" in log
+    finally:
+        stopped = sandbox.script("dev", "down")
+    assert stopped.returncode == 0
+    for url in urls(sandbox).values():
+        assert not http_ok(url), f"{url} still answers after `scripts/dev down`"
+    assert not list((sandbox.root / ".local" / "run").glob("*.pid"))
+
+
+def test_foreground_stack_stops_on_ctrl_c(sandbox: Sandbox) -> None:
+    process = subprocess.Popen(
+        [str(sandbox.root / "scripts" / "dev")],
+        cwd=sandbox.root,
+        env=sandbox.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        ready = wait_until_ready(urls(sandbox)["inference-api"], timeout=120, process=process)
+        assert ready, process.stdout.read() if process.poll() is not None else "not ready in time"
+        assert http_ok(urls(sandbox)["app-api"])
+        time.sleep(1)
+        process.send_signal(signal.SIGINT)
+        output, _ = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 0, output
+    assert "Stopped." in output
+    for url in urls(sandbox).values():
+        assert not http_ok(url), f"{url} still answers after Ctrl-C"
