@@ -42,3 +42,31 @@ def start_aws(config: Config) -> bool:
     argv = [sys.executable, "-m", "moto.server", "--host", "127.0.0.1", "--port", str(config.aws_port)]
     server.start(argv, timeout=60.0)
     return True
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    from devtools.config import load_config
+
+    parser = argparse.ArgumentParser(prog="scripts/aws", description=__doc__.splitlines()[0])
+    parser.add_argument("command", choices=["start", "stop", "status"])
+    args = parser.parse_args(argv)
+    config = load_config()
+    server = aws_server(config)
+    if args.command == "start":
+        started = start_aws(config)
+        print(f"aws: {'started' if started else 'already running'} at {config.aws_endpoint_url}")
+    elif args.command == "stop":
+        print("aws: stopped" if server.stop() else "aws: was not running")
+    else:
+        running = server.pid() is not None and server.is_ready()
+        print(f"aws: {'running' if running else 'stopped'} at {config.aws_endpoint_url}")
+        return 0 if running else 3
+    return 0
+
+
+if __name__ == "__main__":
+    from devtools.cli import run
+
+    run(main)

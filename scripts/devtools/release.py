@@ -34,7 +34,7 @@ from devtools.git import git, is_dirty
 from devtools.index import IndexClient, UploadCredentials, ensure_credentials
 from devtools.records import ReleaseRecord, load_records, save_records
 
-__all__ = ["bump", "check_wheel_contents", "main", "read_version"]
+__all__ = ["PROJECT", "bump", "check_wheel_contents", "main", "read_version", "run_check"]
 
 PROJECT = "apis-shared"
 VERSION_FILE = "src/apis/shared/_version.py"
@@ -164,25 +164,25 @@ class Release:
         if built.artifacts() != again.artifacts():
             raise CommandError(f"two builds of tree {tree} differ; the release would not be reproducible")
         check_wheel_contents(built.wheel, version)
-        _run_check(
+        run_check(
             [sys.executable, "-m", "check_wheel_contents", "--toplevel", "apis", str(built.wheel)],
             "check-wheel-contents",
         )
-        _run_check([sys.executable, "-m", "twine", "check", "--strict", str(built.wheel), str(built.sdist)], "twine")
+        run_check([sys.executable, "-m", "twine", "check", "--strict", str(built.wheel), str(built.sdist)], "twine")
         self._smoke_import(built.wheel, version, scratch / "smoke")
         return built
 
     def _smoke_import(self, wheel: Path, version: str, venv: Path) -> None:
         env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never"}
-        _run_check([*uv_command(), "venv", "--quiet", "--python", sys.executable, str(venv)], "smoke venv", env=env)
+        run_check([*uv_command(), "venv", "--quiet", "--python", sys.executable, str(venv)], "smoke venv", env=env)
         python = venv / "bin" / "python"
         install = [*uv_command(), "pip", "install", "--quiet", "--python", str(python), f"{wheel}[fastapi]"]
-        _run_check(install, "smoke install", env=env)
+        run_check(install, "smoke install", env=env)
         probe = (
             "import apis.shared, apis.shared.errors, apis.shared.http, apis.shared.observability;"
             f"assert apis.shared.__version__ == {version!r}, apis.shared.__version__"
         )
-        _run_check([str(python), "-c", probe], "smoke import")
+        run_check([str(python), "-c", probe], "smoke import")
 
     def _upload(self, built: BuiltDistributions, credentials: UploadCredentials) -> None:
         env = {**os.environ, "TWINE_USERNAME": credentials.username, "TWINE_PASSWORD": credentials.password}
@@ -190,7 +190,7 @@ class Release:
             sys.executable, "-m", "twine", "upload", "--non-interactive", "--disable-progress-bar",
             "--repository-url", self.upload_url, str(built.wheel), str(built.sdist),
         ]  # fmt: skip
-        _run_check(command, f"upload to {self.upload_url}", env=env)
+        run_check(command, f"upload to {self.upload_url}", env=env)
 
     def _verify_published(self, record: ReleaseRecord) -> None:
         published = self.index.project_files(PROJECT)
@@ -213,7 +213,7 @@ class Release:
         git(self.config.root, "checkout", "--", *paths)
 
 
-def _run_check(command: list[str], what: str, *, env: dict[str, str] | None = None) -> None:
+def run_check(command: list[str], what: str, *, env: dict[str, str] | None = None) -> None:
     result = subprocess.run(command, capture_output=True, text=True, check=False, env=env)
     if result.returncode != 0:
         output = (result.stdout + result.stderr).strip()

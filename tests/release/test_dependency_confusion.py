@@ -19,18 +19,20 @@ IMPOSTOR_VERSION = "99.0.0"
 
 
 def build_impostor(directory: Path, uv: str) -> Path:
-    project = directory / "impostor"
-    package = project / "src" / "apis" / "shared"
-    package.mkdir(parents=True)
-    (package / "__init__.py").write_text("raise SystemExit('dependency confusion: impostor apis-shared imported')\n")
-    (project / "pyproject.toml").write_text(
-        "[build-system]\nrequires = ['hatchling==1.33.0']\nbuild-backend = 'hatchling.build'\n"
-        f"[project]\nname = 'apis-shared'\nversion = '{IMPOSTOR_VERSION}'\n"
-        "[project.optional-dependencies]\nfastapi = []\n"
-        "[tool.hatch.build.targets.wheel]\npackages = ['src/apis']\n"
-    )
+    """Wheels of an attacker's apis-shared: a higher version, and the pinned version with other bytes."""
     out = directory / "public"
-    subprocess.run([uv, "build", "--wheel", "--quiet", "--out-dir", str(out), str(project)], check=True)
+    for version in (IMPOSTOR_VERSION, "1.0.0"):
+        project = directory / f"impostor-{version}"
+        package = project / "src" / "apis" / "shared"
+        package.mkdir(parents=True)
+        (package / "__init__.py").write_text("raise SystemExit('dependency confusion: impostor apis-shared')\n")
+        (project / "pyproject.toml").write_text(
+            "[build-system]\nrequires = ['hatchling==1.33.0']\nbuild-backend = 'hatchling.build'\n"
+            f"[project]\nname = 'apis-shared'\nversion = '{version}'\n"
+            "[project.optional-dependencies]\nfastapi = []\n"
+            "[tool.hatch.build.targets.wheel]\npackages = ['src/apis']\n"
+        )
+        subprocess.run([uv, "build", "--wheel", "--quiet", "--out-dir", str(out), str(project)], check=True)
     return out
 
 
@@ -105,3 +107,42 @@ def test_services_never_take_apis_shared_from_another_index(
         pyproject.write_text(original[0])
         lock.write_text(original[1])
         sandbox.run(sandbox.env["APIS_UV"], "sync", "--locked", "--quiet", "--project", str(pyproject.parent))
+
+
+def export_requirements(sandbox: Sandbox, service: str, destination: Path) -> Path:
+    uv = sandbox.env["APIS_UV"]
+    sandbox.run(
+        uv, "export", "--frozen", "--no-dev", "--no-emit-project", "--format", "requirements-txt",
+        "--quiet", "--output-file", str(destination), "--project", f"services/{service}",
+        check=True,
+    )  # fmt: skip
+    return destination
+
+
+def production_install(sandbox: Sandbox, requirements: Path, venv: Path, first_index: str):
+    """The Dockerfiles' install: the exported lock, every file checked against its locked sha256."""
+    uv = sandbox.env["APIS_UV"]
+    sandbox.run(uv, "venv", "--quiet", "--python", sys.executable, str(venv), check=True)
+    return sandbox.run(
+        uv, "pip", "install", "--quiet", "--python", str(venv / "bin" / "python"),
+        "--require-hashes", "--no-deps", "-r", str(requirements),
+        "--index-url", first_index, "--extra-index-url", "https://pypi.org/simple/",
+    )  # fmt: skip
+
+
+def test_a_production_install_takes_the_locked_bytes(sandbox: Sandbox, tmp_path: Path) -> None:
+    requirements = export_requirements(sandbox, "app-api", tmp_path / "requirements.txt")
+    result = production_install(sandbox, requirements, tmp_path / "venv", sandbox.index_url)
+    assert result.returncode == 0, result.stderr
+    probe = [str(tmp_path / "venv" / "bin" / "python"), "-c", "import apis.shared; print(apis.shared.__version__)"]
+    assert subprocess.run(probe, capture_output=True, text=True, check=True).stdout.strip() == "1.0.0"
+
+
+def test_a_production_install_refuses_other_bytes_under_the_pinned_name(
+    sandbox: Sandbox, impostor_index: str, tmp_path: Path
+) -> None:
+    requirements = export_requirements(sandbox, "inference-api", tmp_path / "requirements.txt")
+    result = production_install(sandbox, requirements, tmp_path / "venv", impostor_index)
+    assert result.returncode != 0
+    assert "hash mismatch" in result.stderr.lower(), result.stderr
+    assert "apis-shared" in result.stderr or "apis_shared" in result.stderr
