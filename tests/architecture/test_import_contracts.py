@@ -37,15 +37,21 @@ def test_contracts_hold_for_the_repository() -> None:
     assert "2 kept, 0 broken" in result.stdout
 
 
-def test_contracts_catch_a_service_importing_the_other(tmp_path: Path) -> None:
+def copy_sources(tmp_path: Path) -> list[Path]:
+    """A scratch copy of the three portions and the contracts, to plant violations in."""
     copies = []
     for source in SOURCES:
         target = tmp_path / source.parent.name / "src"
         shutil.copytree(source, target)
         copies.append(target)
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    return copies
+
+
+def test_contracts_catch_a_service_importing_the_other(tmp_path: Path) -> None:
+    copies = copy_sources(tmp_path)
     planted = copies[2] / "apis" / "inference_api" / "planted.py"
     planted.write_text("from apis.app_api.settings import AppApiSettings\n")
-    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
     result = lint_imports(copies, tmp_path / "pyproject.toml", tmp_path)
     assert result.returncode == 1
     assert "BROKEN" in result.stdout
@@ -53,13 +59,8 @@ def test_contracts_catch_a_service_importing_the_other(tmp_path: Path) -> None:
 
 
 def test_contracts_catch_the_library_importing_a_service(tmp_path: Path) -> None:
-    copies = []
-    for source in SOURCES:
-        target = tmp_path / source.parent.name / "src"
-        shutil.copytree(source, target)
-        copies.append(target)
+    copies = copy_sources(tmp_path)
     (copies[0] / "apis" / "shared" / "planted.py").write_text("import apis.inference_api.settings\n")
-    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
     result = lint_imports(copies, tmp_path / "pyproject.toml", tmp_path)
     assert result.returncode == 1
     assert "The library imports neither service BROKEN" in result.stdout

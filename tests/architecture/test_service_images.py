@@ -48,6 +48,7 @@ def test_image_installs_only_its_own_locked_files_with_hash_checking(service: st
     runs = " ".join(rest for keyword, rest in steps if keyword == "RUN")
     assert "uv export --frozen --no-dev" in runs
     assert "--require-hashes" in runs
+    assert "UV_COMPILE_BYTECODE=1" in " ".join(rest for keyword, rest in steps if keyword == "ENV"), "start fast"
     other = next(name for name in SERVICES if name != service)
     assert other not in (ROOT / "services" / service / "Dockerfile").read_text().replace(f"services/{service}", "")
     assert re.search(r"--mount=type=secret,id=index_url", runs), "index credentials are a build secret"
