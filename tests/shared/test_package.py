@@ -23,6 +23,19 @@ PUBLIC_PACKAGES = {
     "apis.shared.http": {
         "REQUEST_ID_HEADER", "RequestIdMiddleware", "UnhandledErrorMiddleware", "install_error_handlers",
     },
+    "apis.shared.aws": {
+        "CONDITIONAL_CHECK_FAILED", "DependencyAccessDeniedError", "DependencyThrottledError", "GlobalIndex",
+        "TableDefinition", "client_config", "client_error_code", "create_table", "from_item",
+        "is_conditional_check_failure", "to_item", "translate_aws_errors",
+    },
+    "apis.shared.auth": {
+        "ACCEPTED_ALGORITHMS", "DEVELOPMENT_USER", "OIDC_STATE_TABLE", "AuthConfig", "AuthConfigurationError",
+        "AuthMode", "Authenticator", "ClaimNames", "DynamoDBStateStore", "InMemoryStateStore", "InsufficientScopeError",
+        "JwksCache", "JwtValidator", "OIDCStateData", "RoleRequiredError", "StateStore", "TokenAlgorithmError",
+        "TokenAudienceError", "TokenClaimsError", "TokenExpiredError", "TokenIssuerError", "TokenMalformedError",
+        "TokenMissingError", "TokenNotYetValidError", "TokenSignatureError", "UnknownSigningKeyError", "User",
+        "fetch_jwks",
+    },
     "apis.shared.observability": {
         "JsonLogFormatter", "RequestIdLogFilter", "bind_request_id", "configure_logging", "get_request_id",
         "reset_request_id",
@@ -63,3 +76,7 @@ def test_importing_the_package_is_cheap() -> None:
 def test_errors_need_no_web_framework_or_aws_sdk() -> None:
     loaded = _modules_after("import apis.shared.errors, apis.shared.observability")
     assert not {"fastapi", "starlette", "boto3", "botocore"} & loaded
+
+
+def test_token_validation_needs_no_web_framework() -> None:
+    assert not {"fastapi", "starlette"} & _modules_after("import apis.shared.auth")

@@ -1,0 +1,24 @@
+"""Who is calling: the user a validated token describes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+__all__ = ["User"]
+
+
+@dataclass(frozen=True)
+class User:
+    """An authenticated caller. ``roles`` are the identity provider's (JWT) roles."""
+
+    user_id: str
+    email: str
+    name: str
+    roles: tuple[str, ...] = ()
+    picture: str | None = None
+    claims: dict[str, object] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def email_domain(self) -> str:
+        """The part of the email after ``@``, lowercased (empty when there is none)."""
+        return self.email.rpartition("@")[2].lower() if "@" in self.email else ""

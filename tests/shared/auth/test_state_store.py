@@ -1,0 +1,93 @@
+"""OIDC login state: single use, expiry, and storage failures that fail closed."""
+
+from __future__ import annotations
+
+import pytest
+from botocore.stub import Stubber
+
+from apis.shared.auth import OIDC_STATE_TABLE, DynamoDBStateStore, InMemoryStateStore, OIDCStateData
+from apis.shared.aws import to_item
+from tests.support.aws import table
+from tests.support.faults import FAULT_IDS, FAULTS, Fault, assert_fault, inject_fault
+
+DATA = OIDCStateData(redirect_uri="https://app.example/cb", code_verifier="verifier", nonce="n-1")
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_800_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_in_memory_state_is_single_use_and_expires() -> None:
+    clock = Clock()
+    store = InMemoryStateStore(clock)
+    store.store_state("s1", DATA, ttl_seconds=60)
+    store.store_state("s2", DATA, ttl_seconds=60)
+    assert store.get_and_delete_state("s1") == (True, DATA)
+    assert store.get_and_delete_state("s1") == (False, None)
+    clock.now += 61
+    assert store.get_and_delete_state("s2") == (False, None)
+    assert store.get_and_delete_state("never") == (False, None)
+
+
+@pytest.fixture
+def store(dynamodb) -> tuple[DynamoDBStateStore, Clock]:
+    clock = Clock()
+    return DynamoDBStateStore(dynamodb, table(dynamodb, "oidc-state", OIDC_STATE_TABLE), clock), clock
+
+
+def test_dynamodb_state_is_single_use(store: tuple[DynamoDBStateStore, Clock]) -> None:
+    states, _ = store
+    states.store_state("abc", DATA)
+    assert states.get_and_delete_state("abc") == (True, DATA)
+    assert states.get_and_delete_state("abc") == (False, None)
+    assert states.get_and_delete_state("unknown") == (False, None)
+
+
+def test_dynamodb_state_expires_before_the_ttl_sweep(store: tuple[DynamoDBStateStore, Clock]) -> None:
+    states, clock = store
+    states.store_state("abc", OIDCStateData(), ttl_seconds=600)
+    clock.now += 601
+    assert states.get_and_delete_state("abc") == (False, None)
+
+
+def test_the_take_is_one_conditional_delete(dynamodb) -> None:
+    states = DynamoDBStateStore(dynamodb, "oidc-state", Clock())
+    key = to_item({"PK": "STATE#abc", "SK": "STATE#abc"})
+    with Stubber(dynamodb) as stubber:
+        stubber.add_response(
+            "delete_item",
+            {"Attributes": to_item({"PK": "STATE#abc", "expiresAt": 1_900_000_000, "nonce": "n"})},
+            {
+                "TableName": "oidc-state",
+                "Key": key,
+                "ConditionExpression": "attribute_exists(PK)",
+                "ReturnValues": "ALL_OLD",
+            },
+        )
+        stubber.add_client_error("delete_item", "ConditionalCheckFailedException", http_status_code=400)
+        assert states.get_and_delete_state("abc") == (True, OIDCStateData(nonce="n"))
+        assert states.get_and_delete_state("abc") == (False, None)
+        stubber.assert_no_pending_responses()
+
+
+@pytest.mark.parametrize("fault", FAULTS, ids=FAULT_IDS)
+@pytest.mark.parametrize(
+    ("operation", "call"),
+    [
+        ("PutItem", lambda states: states.store_state("abc", DATA)),
+        ("DeleteItem", lambda states: states.get_and_delete_state("abc")),
+    ],
+    ids=["store", "take"],
+)
+def test_storage_failures_raise_instead_of_passing_as_unknown_state(
+    store: tuple[DynamoDBStateStore, Clock], fault: Fault, operation: str, call
+) -> None:
+    states, _ = store
+    with inject_fault(states._client, operation, fault) as failed, pytest.raises(fault.error) as raised:
+        call(states)
+    assert failed == [operation]
+    assert_fault(raised.value, fault)

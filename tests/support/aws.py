@@ -1,0 +1,36 @@
+"""moto in-process: fake credentials, then clients made inside the mock (never at import time)."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+import boto3
+from moto import mock_aws
+
+from apis.shared.aws import TableDefinition, client_config, create_table
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+REGION = "us-east-1"
+
+
+@contextmanager
+def mocked_aws(monkeypatch: Any) -> Iterator[None]:
+    for variable in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    with mock_aws():
+        yield
+
+
+def dynamodb_client() -> Any:
+    return boto3.client("dynamodb", region_name=REGION, config=client_config())
+
+
+def table(client: Any, name: str, definition: TableDefinition) -> str:
+    create_table(client, name, definition)
+    return name

@@ -1,0 +1,76 @@
+"""Make one AWS call fail the way AWS fails, to check each failure's typed error.
+
+``inject_fault(client, "PutItem", "throttling")`` hooks botocore's
+``before-call`` event, so the failure comes out of the real client call, after
+parameter validation, exactly where a repository catches it.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError, ReadTimeoutError
+
+from apis.shared.aws import DependencyAccessDeniedError, DependencyThrottledError
+from apis.shared.errors import ApisError, DependencyTimeoutError, DependencyUnavailableError
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+
+@dataclass(frozen=True)
+class Fault:
+    name: str
+    error: type[ApisError]
+    status: int
+    code: str
+
+    def exception(self, operation: str) -> Exception:
+        if self.name == "timeout":
+            return ReadTimeoutError(endpoint_url="https://aws.example.invalid/")
+        aws_code, http_status = {
+            "throttling": ("ProvisionedThroughputExceededException", 400),
+            "internal": ("InternalServerError", 500),
+            "access_denied": ("AccessDeniedException", 400),
+        }[self.name]
+        response: Any = {
+            "Error": {"Code": aws_code, "Message": f"injected {self.name}"},
+            "ResponseMetadata": {"HTTPStatusCode": http_status},
+        }
+        return ClientError(response, operation)
+
+
+FAULTS = [
+    Fault("throttling", DependencyThrottledError, 503, "service_unavailable"),
+    Fault("internal", DependencyUnavailableError, 503, "service_unavailable"),
+    Fault("access_denied", DependencyAccessDeniedError, 503, "service_unavailable"),
+    Fault("timeout", DependencyTimeoutError, 504, "timeout"),
+]
+FAULT_IDS = [fault.name for fault in FAULTS]
+
+
+@contextmanager
+def inject_fault(client: Any, operation: str, fault: Fault) -> Iterator[list[str]]:
+    """Fail every ``operation`` call of ``client`` with ``fault``; yields the list of calls it failed."""
+    service = client.meta.service_model.service_name
+    failed: list[str] = []
+
+    def fail(**_: Any) -> None:
+        failed.append(operation)
+        raise fault.exception(operation)
+
+    event = f"before-call.{service}.{operation}"
+    client.meta.events.register(event, fail)
+    try:
+        yield failed
+    finally:
+        client.meta.events.unregister(event, fail)
+
+
+def assert_fault(raised: BaseException, fault: Fault) -> None:
+    assert isinstance(raised, fault.error), f"{type(raised).__name__} is not {fault.error.__name__}"
+    assert raised.status_code == fault.status
+    assert raised.code.value == fault.code
+    assert raised.__cause__ is not None, "the botocore error must stay attached as the cause"
