@@ -36,6 +36,10 @@ PUBLIC_PACKAGES = {
         "TokenMissingError", "TokenNotYetValidError", "TokenSignatureError", "UnknownSigningKeyError", "User",
         "fetch_jwks",
     },
+    "apis.shared.users": {
+        "USERS_TABLE", "UserListItem", "UserNotFoundError", "UserProfile", "UserRepository", "UserStatus",
+        "UserSyncService", "UsersPage",
+    },
     "apis.shared.observability": {
         "JsonLogFormatter", "RequestIdLogFilter", "bind_request_id", "configure_logging", "get_request_id",
         "reset_request_id",

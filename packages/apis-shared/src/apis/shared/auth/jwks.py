@@ -32,7 +32,7 @@ logger = logging.getLogger(__name__)
 def fetch_jwks(url: str, *, timeout: float = 5.0) -> dict[str, Any]:
     """GET a JWKS document; an unreachable or broken issuer is a 503, not a 401."""
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 (the configured issuer)
+        with urllib.request.urlopen(url, timeout=timeout) as response:
             body = response.read()
     except urllib.error.HTTPError as exc:
         exc.close()
