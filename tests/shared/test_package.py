@@ -40,6 +40,14 @@ PUBLIC_PACKAGES = {
         "USERS_TABLE", "UserListItem", "UserNotFoundError", "UserProfile", "UserRepository", "UserStatus",
         "UserSyncService", "UsersPage",
     },
+    "apis.shared.rbac": {
+        "APP_ROLES_TABLE", "DEFAULT_ADMIN_JWT_ROLES", "DEFAULT_QUOTA_TIER", "DEFAULT_ROLE", "DEFAULT_ROLE_ID",
+        "MAX_MAPPINGS", "SYSTEM_ADMIN_ROLE", "SYSTEM_ADMIN_ROLE_ID", "WILDCARD", "AppRole", "AppRoleAdminService",
+        "AppRoleCache", "AppRoleCacheStats", "AppRoleChangedError", "AppRoleCreate", "AppRoleExistsError",
+        "AppRoleList", "AppRoleNotFoundError", "AppRoleRepository", "AppRoleService", "AppRoleUpdate",
+        "EffectivePermissions", "UserEffectivePermissions", "effective_permissions", "is_system_admin",
+        "merge_grants", "seed_system_roles",
+    },
     "apis.shared.observability": {
         "JsonLogFormatter", "RequestIdLogFilter", "bind_request_id", "configure_logging", "get_request_id",
         "reset_request_id",
