@@ -48,6 +48,17 @@ PUBLIC_PACKAGES = {
         "EffectivePermissions", "UserEffectivePermissions", "effective_permissions", "is_system_admin",
         "merge_grants", "seed_system_roles",
     },
+    "apis.shared.quota": {
+        "COST_RECORDS_TABLE", "COST_SUMMARY_TABLE", "QUOTAS_TABLE", "QUOTA_EVENTS_TABLE", "UNLIMITED_THRESHOLD",
+        "ActionOnLimit", "AssignmentNotFoundError", "CostRecord", "CostRepository", "CostSummary", "ModelCost",
+        "Money", "OverrideNotFoundError", "PeriodType", "PricingSnapshot", "QuotaAssignment", "QuotaAssignmentCreate",
+        "QuotaAssignmentType", "QuotaAssignmentUpdate", "QuotaCheckResult", "QuotaChecker", "QuotaEvent",
+        "QuotaEventRepository", "QuotaEventType", "QuotaExceededEvent", "QuotaOverride", "QuotaOverrideCreate",
+        "QuotaOverrideType", "QuotaOverrideUpdate", "QuotaRepository", "QuotaResolver", "QuotaTier",
+        "QuotaTierCreate", "QuotaTierUpdate", "QuotaWarningEvent", "ResolvedQuota", "TierInUseError",
+        "TierNotFoundError", "TokenUsage", "WarningLevel", "build_quota_exceeded_event", "build_quota_warning_event",
+        "domain_matches", "message_cost", "period_key",
+    },
     "apis.shared.observability": {
         "JsonLogFormatter", "RequestIdLogFilter", "bind_request_id", "configure_logging", "get_request_id",
         "reset_request_id",

@@ -34,3 +34,21 @@ def dynamodb_client() -> Any:
 def table(client: Any, name: str, definition: TableDefinition) -> str:
     create_table(client, name, definition)
     return name
+
+
+@contextmanager
+def serial_moto_server() -> Iterator[str]:
+    """moto as an HTTP server on loopback that handles one request at a time; yields its URL."""
+    import threading
+
+    from moto.server import DomainDispatcherApplication, create_backend_app
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, DomainDispatcherApplication(create_backend_app), threaded=False)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()

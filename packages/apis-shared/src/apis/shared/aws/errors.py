@@ -120,7 +120,10 @@ def is_conditional_check_failure(error: ClientError) -> bool:
 
 def _transaction_throttled(error: ClientError) -> bool:
     reasons: list[dict[str, Any]] = error.response.get("CancellationReasons", [])  # type: ignore[assignment]
-    return any(reason.get("Code") in ("ThrottlingError", "ProvisionedThroughputExceeded") for reason in reasons)
+    return any(
+        reason.get("Code") in ("ThrottlingError", "ProvisionedThroughputExceeded", "TransactionConflict")
+        for reason in reasons
+    )
 
 
 def _translate_client_error(

@@ -20,11 +20,12 @@ __all__ = ["GlobalIndex", "TableDefinition", "create_table"]
 
 @dataclass(frozen=True)
 class GlobalIndex:
-    """A global secondary index with a hash key, an optional range key, and ALL projection."""
+    """A global secondary index: string hash key, optional range key (``S`` or ``N``), ALL projection."""
 
     name: str
     hash_key: str
     range_key: str | None = None
+    range_key_type: str = "S"
 
 
 @dataclass(frozen=True)
@@ -37,13 +38,17 @@ class TableDefinition:
     ttl_attribute: str | None = None
 
     def create_table_request(self, table_name: str) -> dict[str, Any]:
-        attributes = {self.hash_key} | ({self.range_key} if self.range_key else set())
+        attributes = {self.hash_key: "S"} | ({self.range_key: "S"} if self.range_key else {})
         for index in self.indexes:
-            attributes |= {index.hash_key} | ({index.range_key} if index.range_key else set())
+            attributes[index.hash_key] = "S"
+            if index.range_key:
+                attributes[index.range_key] = index.range_key_type
         request: dict[str, Any] = {
             "TableName": table_name,
             "BillingMode": "PAY_PER_REQUEST",
-            "AttributeDefinitions": [{"AttributeName": name, "AttributeType": "S"} for name in sorted(attributes)],
+            "AttributeDefinitions": [
+                {"AttributeName": name, "AttributeType": kind} for name, kind in sorted(attributes.items())
+            ],
             "KeySchema": _key_schema(self.hash_key, self.range_key),
         }
         if self.indexes:

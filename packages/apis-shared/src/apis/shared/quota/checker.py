@@ -1,0 +1,138 @@
+"""May this request spend? The check that runs before every model call.
+
+It does not fail open: if usage cannot be read, the error propagates and the
+caller answers 503, rather than letting a request through unmetered. Recording
+warning and block events is bookkeeping for the admin pages; a failure there
+is logged and does not change the decision.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import TYPE_CHECKING
+
+from apis.shared.errors import ApisError
+from apis.shared.quota.costs import period_key
+from apis.shared.quota.models import ActionOnLimit, QuotaCheckResult, QuotaEventType, WarningLevel
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
+    from apis.shared.auth.models import User
+    from apis.shared.quota.costs import CostRepository
+    from apis.shared.quota.events import QuotaEventRepository
+    from apis.shared.quota.models import QuotaTier
+    from apis.shared.quota.resolver import QuotaResolver
+
+__all__ = ["UNLIMITED_THRESHOLD", "QuotaChecker"]
+
+logger = logging.getLogger(__name__)
+
+# Limits at or above this are "unlimited" (the admin UI's way of saying so).
+UNLIMITED_THRESHOLD = Decimal(999_999)
+_CRITICAL_PERCENT = Decimal(90)
+_PERCENT = Decimal("0.01")
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+class QuotaChecker:
+    def __init__(
+        self,
+        resolver: QuotaResolver,
+        costs: CostRepository,
+        events: QuotaEventRepository,
+        *,
+        clock: Callable[[], datetime] = lambda: datetime.now(tz=UTC),
+        warning_repeat_after: timedelta = timedelta(minutes=60),
+    ) -> None:
+        self._resolver = resolver
+        self._costs = costs
+        self._events = events
+        self._clock = clock
+        self._warning_repeat_after = warning_repeat_after
+
+    def check(self, user: User, app_role_ids: Sequence[str] = ()) -> QuotaCheckResult:
+        """Decide for ``user``; raises a dependency error when usage or tiers cannot be read."""
+        resolved = self._resolver.resolve(user, app_role_ids)
+        if resolved.unlimited:
+            return QuotaCheckResult(allowed=True, message="Unlimited quota (override)", matched_by=resolved.matched_by)
+        tier = resolved.tier
+        if tier is None:
+            return QuotaCheckResult(allowed=True, message="No quota applies", matched_by=resolved.matched_by)
+        now = self._clock()
+        period = period_key(now, tier.period_type)
+        limit = tier.limit_for(tier.period_type)
+        if limit >= UNLIMITED_THRESHOLD:
+            return QuotaCheckResult(
+                allowed=True, message="Unlimited tier", tier=tier, matched_by=resolved.matched_by, period=period
+            )
+        usage = self._costs.current_usage(user.user_id, period)
+        percentage = (usage / limit * 100).quantize(_PERCENT, ROUND_HALF_UP)
+        result = QuotaCheckResult(
+            allowed=True,
+            message="Within quota",
+            tier=tier,
+            matched_by=resolved.matched_by,
+            period=period,
+            period_type=tier.period_type,
+            current_usage=usage,
+            quota_limit=limit,
+            percentage_used=percentage,
+            remaining=max(limit - usage, Decimal(0)),
+            warning_level=self._warning_level(tier, percentage),
+        )
+        if usage >= limit:
+            if tier.action_on_limit is ActionOnLimit.BLOCK:
+                self._record(user, tier, QuotaEventType.BLOCK, result, now)
+                return result.model_copy(
+                    update={"allowed": False, "message": "Quota exceeded", "remaining": Decimal(0)}
+                )
+            result = result.model_copy(update={"message": "Quota exceeded (warn only)", "remaining": Decimal(0)})
+        if result.warning_level != WarningLevel.NONE.value:
+            self._record_warning_once(user, tier, result, now)
+        return result
+
+    @staticmethod
+    def _warning_level(tier: QuotaTier, percentage: Decimal) -> str:
+        if percentage >= _CRITICAL_PERCENT:
+            return WarningLevel.CRITICAL.value
+        if percentage >= tier.soft_limit_percentage:
+            return f"{tier.soft_limit_percentage.normalize():f}%"
+        return WarningLevel.NONE.value
+
+    def _record_warning_once(self, user: User, tier: QuotaTier, result: QuotaCheckResult, now: datetime) -> None:
+        since = _iso(now - self._warning_repeat_after)
+        try:
+            recent = self._events.list_events(user_id=user.user_id, event_type=QuotaEventType.WARNING, since=since)
+        except ApisError:
+            # JUSTIFICATION: warning events only feed the admin pages; the quota
+            # decision is already made and must not fail on them (logged).
+            logger.exception("could not read recent quota warnings of user %s", user.user_id)
+            return
+        if any((event.metadata or {}).get("warningLevel") == result.warning_level for event in recent):
+            return
+        self._record(user, tier, QuotaEventType.WARNING, result, now)
+
+    def _record(
+        self, user: User, tier: QuotaTier, event_type: QuotaEventType, result: QuotaCheckResult, now: datetime
+    ) -> None:
+        try:
+            self._events.record(
+                user_id=user.user_id,
+                tier_id=tier.tier_id,
+                event_type=event_type,
+                current_usage=result.current_usage,
+                quota_limit=result.quota_limit or Decimal(0),
+                percentage_used=result.percentage_used,
+                timestamp=_iso(now),
+                metadata={"warningLevel": result.warning_level, "period": result.period},
+            )
+        except ApisError:
+            # JUSTIFICATION: quota events are the admin pages' history; the
+            # decision stands without them, and the failure is logged.
+            logger.exception("could not record a %s quota event for user %s", event_type.value, user.user_id)

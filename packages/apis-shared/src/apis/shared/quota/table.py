@@ -1,0 +1,67 @@
+"""Tables of the quota system.
+
+- ``QUOTAS_TABLE`` (user-quotas): tiers ``QUOTA_TIER#<id>``, assignments ``ASSIGNMENT#<id>``,
+  overrides ``OVERRIDE#<id>``, all with ``SK = METADATA``; indexes find assignments by type,
+  user, JWT role and AppRole (the AppRole index was missing from the old stack) and a
+  user's overrides by end of validity.
+- ``QUOTA_EVENTS_TABLE``: ``PK = USER#<id>``, ``SK = EVENT#<timestamp>#<eventId>``; by tier.
+- ``COST_SUMMARY_TABLE``: ``PK = USER#<id>``, ``SK = PERIOD#<YYYY-MM>`` or ``PERIOD#<YYYY-MM-DD>``
+  (daily usage is really counted daily), per-model items below each period; top spenders
+  of a period by ``totalCost``.
+- ``COST_RECORDS_TABLE``: the per-message cost records, keyed as in the sessions-metadata
+  table they live in: ``PK = USER#<id>``, ``SK = C#<timestamp>#<sessionId>#<messageId>``.
+"""
+
+from __future__ import annotations
+
+from apis.shared.aws import GlobalIndex, TableDefinition
+
+__all__ = [
+    "APP_ROLE_ASSIGNMENT_INDEX",
+    "ASSIGNMENT_TYPE_INDEX",
+    "COST_RECORDS_TABLE",
+    "COST_SUMMARY_TABLE",
+    "PERIOD_COST_INDEX",
+    "QUOTAS_TABLE",
+    "QUOTA_EVENTS_TABLE",
+    "ROLE_ASSIGNMENT_INDEX",
+    "SESSION_LOOKUP_INDEX",
+    "TIER_EVENT_INDEX",
+    "USER_ASSIGNMENT_INDEX",
+    "USER_OVERRIDE_INDEX",
+    "USER_TIMESTAMP_INDEX",
+]
+
+ASSIGNMENT_TYPE_INDEX = "AssignmentTypeIndex"
+USER_ASSIGNMENT_INDEX = "UserAssignmentIndex"
+ROLE_ASSIGNMENT_INDEX = "RoleAssignmentIndex"
+APP_ROLE_ASSIGNMENT_INDEX = "AppRoleAssignmentIndex"
+USER_OVERRIDE_INDEX = "UserOverrideIndex"
+TIER_EVENT_INDEX = "TierEventIndex"
+PERIOD_COST_INDEX = "PeriodCostIndex"
+USER_TIMESTAMP_INDEX = "UserTimestampIndex"
+SESSION_LOOKUP_INDEX = "SessionLookupIndex"
+
+QUOTAS_TABLE = TableDefinition(
+    indexes=(
+        GlobalIndex(ASSIGNMENT_TYPE_INDEX, "GSI1PK", "GSI1SK"),
+        GlobalIndex(USER_ASSIGNMENT_INDEX, "GSI2PK", "GSI2SK"),
+        GlobalIndex(ROLE_ASSIGNMENT_INDEX, "GSI3PK", "GSI3SK"),
+        GlobalIndex(USER_OVERRIDE_INDEX, "GSI4PK", "GSI4SK"),
+        GlobalIndex(APP_ROLE_ASSIGNMENT_INDEX, "GSI6PK", "GSI6SK"),
+    )
+)
+
+QUOTA_EVENTS_TABLE = TableDefinition(indexes=(GlobalIndex(TIER_EVENT_INDEX, "GSI5PK", "GSI5SK"),))
+
+COST_SUMMARY_TABLE = TableDefinition(
+    indexes=(GlobalIndex(PERIOD_COST_INDEX, "GSI2PK", "totalCost", range_key_type="N"),)
+)
+
+COST_RECORDS_TABLE = TableDefinition(
+    indexes=(
+        GlobalIndex(USER_TIMESTAMP_INDEX, "GSI1PK", "GSI1SK"),
+        GlobalIndex(SESSION_LOOKUP_INDEX, "GSI_PK", "GSI_SK"),
+    ),
+    ttl_attribute="ttl",
+)
