@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     from devtools.config import load_config
 
     parser = argparse.ArgumentParser(prog="scripts/aws", description=__doc__.splitlines()[0])
-    parser.add_argument("command", choices=["start", "stop", "status"])
+    parser.add_argument("command", choices=["start", "stop", "status", "seed"])
     args = parser.parse_args(argv)
     config = load_config()
     server = aws_server(config)
@@ -59,6 +59,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"aws: {'started' if started else 'already running'} at {config.aws_endpoint_url}")
     elif args.command == "stop":
         print("aws: stopped" if server.stop() else "aws: was not running")
+    elif args.command == "seed":
+        from devtools.seed import seed
+
+        seeded = seed(config)
+        print(f"aws: seeded {', '.join(seeded)}" if seeded else "aws: already seeded")
     else:
         running = server.pid() is not None and server.is_ready()
         print(f"aws: {'running' if running else 'stopped'} at {config.aws_endpoint_url}")

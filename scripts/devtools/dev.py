@@ -27,6 +27,7 @@ from devtools.index import index_server, start_index
 from devtools.pin import current_pin
 from devtools.proc import BackgroundServer
 from devtools.rebuild import fill_index
+from devtools.seed import seed
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -88,6 +89,9 @@ def up(config: Config, *, detach: bool) -> int:
             started.append(index_server(config))
         if start_aws(config):
             started.append(aws_server(config))
+        seeded = seed(config)
+        if seeded:
+            print(f"seeded the embedded AWS endpoint: {', '.join(seeded)}")
         for spec in SERVICES.values():
             if start_service(config, spec):
                 started.append(service_server(config, spec))

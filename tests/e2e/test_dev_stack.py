@@ -9,6 +9,10 @@ import time
 import urllib.request
 from typing import TYPE_CHECKING
 
+import boto3
+
+from apis.shared.quota import QuotaAssignmentType, QuotaRepository
+from apis.shared.rbac import AppRoleRepository
 from devtools.proc import http_ok, wait_until_ready
 
 if TYPE_CHECKING:
@@ -18,6 +22,22 @@ if TYPE_CHECKING:
 def get_json(url: str) -> tuple[dict, str | None]:
     with urllib.request.urlopen(url, timeout=5) as response:
         return json.load(response), response.headers.get("X-Request-ID")
+
+
+def assert_seeded(endpoint: str) -> None:
+    client = boto3.client(
+        "dynamodb", endpoint_url=endpoint, region_name="us-east-1",
+        aws_access_key_id="testing", aws_secret_access_key="testing",
+    )  # fmt: skip
+    assert {"users", "app-roles", "user-quotas", "quota-events", "user-cost-summary"} <= set(
+        client.list_tables()["TableNames"]
+    )
+    roles = AppRoleRepository(client, "app-roles")
+    assert roles.get_or_raise("system_admin").is_system_role
+    assert roles.get_or_raise("default").effective_permissions.quota_tier == "tier_basic"
+    quotas = QuotaRepository(client, "user-quotas")
+    assert quotas.get_tier_or_raise("tier_basic").enabled
+    assert quotas.assignments_of_type(QuotaAssignmentType.DEFAULT_TIER)[0].tier_id == "tier_basic"
 
 
 def urls(sandbox: Sandbox) -> dict[str, str]:
@@ -42,6 +62,8 @@ def test_detached_stack_serves_and_stops(sandbox: Sandbox) -> None:
         ping, _ = get_json(urls(sandbox)["inference-api"])
         assert ping == {"status": "healthy"}
         assert http_ok(urls(sandbox)["aws"])
+        assert "seeded the embedded AWS endpoint" in started.stdout
+        assert_seeded(f"http://127.0.0.1:{sandbox.aws_port}")
         assert http_ok(urls(sandbox)["index"])
         status = sandbox.script("dev", "status", check=True).stdout
         assert status.count("running") == 4

@@ -201,3 +201,59 @@ def test_updates_propagate_write_failures(quotas: QuotaRepository) -> None:
             quotas.update_assignment(assignment.assignment_id, QuotaAssignmentUpdate(priority=2))
         with inject_fault(quotas._client, "PutItem", fault), pytest.raises(fault.error):
             quotas.update_override(active.override_id, QuotaOverrideUpdate(reason="y"))
+
+
+def test_conditional_writes_are_exactly_these(dynamodb) -> None:
+    from botocore.stub import ANY, Stubber
+
+    from apis.shared.aws import to_item
+
+    quotas = QuotaRepository(dynamodb, "user-quotas")
+    stored_tier = quotas_tier_item()
+    with Stubber(dynamodb) as stubber:
+        stubber.add_response(
+            "put_item", {}, {"TableName": "user-quotas", "Item": ANY, "ConditionExpression": "attribute_not_exists(PK)"}
+        )
+        stubber.add_response("get_item", {"Item": stored_tier}, {"TableName": "user-quotas", "Key": ANY,
+                                                                 "ConsistentRead": True})  # fmt: skip
+        stubber.add_response(
+            "put_item",
+            {},
+            {
+                "TableName": "user-quotas",
+                "Item": ANY,
+                "ConditionExpression": "attribute_exists(PK) AND updatedAt = :expected",
+                "ExpressionAttributeValues": to_item({":expected": "2026-01-01T00:00:00Z"}),
+            },
+        )
+        stubber.add_response(
+            "scan",
+            {"Items": []},
+            {"TableName": "user-quotas", "FilterExpression": ANY, "ExpressionAttributeValues": ANY},
+        )
+        stubber.add_response(
+            "delete_item",
+            {},
+            {
+                "TableName": "user-quotas",
+                "Key": to_item({"PK": "QUOTA_TIER#tier_basic", "SK": "METADATA"}),
+                "ConditionExpression": "attribute_exists(PK)",
+            },
+        )
+        quotas.create_tier(tier_data(), created_by="admin")
+        quotas.update_tier("tier_basic", QuotaTierUpdate(tier_name="Renamed"))
+        quotas.delete_tier("tier_basic")
+        stubber.assert_no_pending_responses()
+
+
+def quotas_tier_item() -> dict:
+    from apis.shared.aws import to_item
+
+    return to_item(
+        {
+            "PK": "QUOTA_TIER#tier_basic", "SK": "METADATA", "tierId": "tier_basic", "tierName": "Basic",
+            "monthlyCostLimit": Decimal(10), "periodType": "monthly", "softLimitPercentage": Decimal(80),
+            "actionOnLimit": "block", "enabled": True, "createdAt": "2026-01-01T00:00:00Z",
+            "updatedAt": "2026-01-01T00:00:00Z", "createdBy": "admin",
+        }
+    )  # fmt: skip

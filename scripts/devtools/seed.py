@@ -1,0 +1,82 @@
+"""Create the platform's tables on the embedded AWS endpoint and seed what every deployment needs.
+
+Idempotent: tables, roles and the default tier are created only when missing.
+Seeded: the system roles (``system_admin``, ``default``), the quota tier
+``tier_basic`` and a ``default_tier`` assignment to it.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+import boto3
+
+from apis.shared.auth import OIDC_STATE_TABLE
+from apis.shared.aws import client_config, create_table
+from apis.shared.quota import (
+    COST_RECORDS_TABLE,
+    COST_SUMMARY_TABLE,
+    QUOTA_EVENTS_TABLE,
+    QUOTAS_TABLE,
+    QuotaAssignmentCreate,
+    QuotaAssignmentType,
+    QuotaRepository,
+    QuotaTierCreate,
+)
+from apis.shared.rbac import APP_ROLES_TABLE, DEFAULT_QUOTA_TIER, AppRoleRepository, seed_system_roles
+from apis.shared.users import USERS_TABLE
+from devtools.aws import AWS_DEV_ENVIRONMENT
+
+if TYPE_CHECKING:
+    from apis.shared.aws import TableDefinition
+    from devtools.config import Config
+
+__all__ = ["DEV_TABLES", "seed"]
+
+# Table names of the local stack; the services get them through their settings.
+DEV_TABLES: dict[str, TableDefinition] = {
+    "users": USERS_TABLE,
+    "app-roles": APP_ROLES_TABLE,
+    "oidc-state": OIDC_STATE_TABLE,
+    "user-quotas": QUOTAS_TABLE,
+    "quota-events": QUOTA_EVENTS_TABLE,
+    "user-cost-summary": COST_SUMMARY_TABLE,
+    "sessions-metadata": COST_RECORDS_TABLE,
+}
+
+DEFAULT_TIER = QuotaTierCreate(
+    tier_id=DEFAULT_QUOTA_TIER,
+    tier_name="Basic",
+    description="Everyone without another assignment",
+    monthly_cost_limit=Decimal("10.00"),
+)
+
+
+def dynamodb_client(config: Config) -> Any:
+    return boto3.client(
+        "dynamodb",
+        endpoint_url=config.aws_endpoint_url,
+        region_name=AWS_DEV_ENVIRONMENT["AWS_DEFAULT_REGION"],
+        aws_access_key_id=AWS_DEV_ENVIRONMENT["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=AWS_DEV_ENVIRONMENT["AWS_SECRET_ACCESS_KEY"],
+        config=client_config(),
+    )
+
+
+def seed(config: Config) -> list[str]:
+    """Create missing tables and seed data; return what was created."""
+    client = dynamodb_client(config)
+    created = [name for name, definition in DEV_TABLES.items() if create_table(client, name, definition)]
+    created += [f"role {role_id}" for role_id in seed_system_roles(AppRoleRepository(client, "app-roles"))]
+    quotas = QuotaRepository(client, "user-quotas")
+    if quotas.get_tier(DEFAULT_TIER.tier_id) is None:
+        quotas.create_tier(DEFAULT_TIER, created_by="scripts/dev")
+        created.append(f"quota tier {DEFAULT_TIER.tier_id}")
+    if not quotas.assignments_of_type(QuotaAssignmentType.DEFAULT_TIER):
+        assignment = QuotaAssignmentCreate(
+            tier_id=DEFAULT_TIER.tier_id, assignment_type=QuotaAssignmentType.DEFAULT_TIER, priority=0
+        )
+        quotas.create_assignment(assignment, created_by="scripts/dev")
+        created.append("default quota assignment")
+    return created
