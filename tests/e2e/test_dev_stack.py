@@ -55,9 +55,9 @@ def test_detached_stack_serves_and_stops(sandbox: Sandbox) -> None:
     assert started.returncode == 0, started.stdout + started.stderr
     try:
         for name in ("app-api", "inference-api"):
-            assert f"{name}" in started.stdout and "(apis-shared 1.0.0;" in started.stdout
+            assert f"{name}" in started.stdout and f"(apis-shared {sandbox.pin_of(name)};" in started.stdout
         health, request_id = get_json(urls(sandbox)["app-api"])
-        assert health["status"] == "healthy" and health["apisSharedVersion"] == "1.0.0"
+        assert health["status"] == "healthy" and health["apisSharedVersion"] == sandbox.pin_of("app-api")
         assert request_id
         ping, _ = get_json(urls(sandbox)["inference-api"])
         assert ping == {"status": "healthy"}

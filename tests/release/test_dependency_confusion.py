@@ -21,7 +21,7 @@ IMPOSTOR_VERSION = "99.0.0"
 def build_impostor(directory: Path, uv: str) -> Path:
     """Wheels of an attacker's apis-shared: a higher version, and the pinned version with other bytes."""
     out = directory / "public"
-    for version in (IMPOSTOR_VERSION, "1.0.0"):
+    for version in (IMPOSTOR_VERSION, "1.0.0", "1.1.0"):
         project = directory / f"impostor-{version}"
         package = project / "src" / "apis" / "shared"
         package.mkdir(parents=True)
@@ -83,10 +83,16 @@ def test_services_never_take_apis_shared_from_another_index(
     pyproject = sandbox.service_file(service, "pyproject.toml")
     lock = sandbox.service_file(service, "uv.lock")
     original = pyproject.read_text(), lock.read_text()
+    pin = sandbox.pin_of(service)
+    expected = (
+        pin
+        if requirement == "pinned"
+        else max(sandbox.recorded_versions(), key=lambda v: tuple(map(int, v.split("."))))
+    )
     if requirement == "loosened":
         # Even a careless range must not let the higher version in: the explicit
         # index, not the exact pin, is what keeps the name away from other indexes.
-        pyproject.write_text(original[0].replace('"apis-shared[fastapi]==1.0.0"', '"apis-shared[fastapi]>=1.0"'))
+        pyproject.write_text(original[0].replace(f'"apis-shared[fastapi]=={pin}"', '"apis-shared[fastapi]>=1.0"'))
     try:
         sandbox.run(
             sandbox.env["APIS_UV"], "lock", "--quiet", "--upgrade", "--project", str(pyproject.parent),
@@ -94,7 +100,7 @@ def test_services_never_take_apis_shared_from_another_index(
             check=True,
         )  # fmt: skip
         locked = locked_apis_shared(lock)
-        assert locked["version"] == "1.0.0"
+        assert locked["version"] == expected
         assert locked["source"] == {"registry": sandbox.index_url}
         installed = sandbox.run(
             sandbox.env["APIS_UV"], "run", "--locked", "--quiet", "--project", str(pyproject.parent),
@@ -102,7 +108,7 @@ def test_services_never_take_apis_shared_from_another_index(
             env={"UV_INDEX": f"public={impostor_index}"},
             check=True,
         )  # fmt: skip
-        assert installed.stdout.strip() == "1.0.0"
+        assert installed.stdout.strip() == expected
     finally:
         pyproject.write_text(original[0])
         lock.write_text(original[1])
@@ -135,7 +141,8 @@ def test_a_production_install_takes_the_locked_bytes(sandbox: Sandbox, tmp_path:
     result = production_install(sandbox, requirements, tmp_path / "venv", sandbox.index_url)
     assert result.returncode == 0, result.stderr
     probe = [str(tmp_path / "venv" / "bin" / "python"), "-c", "import apis.shared; print(apis.shared.__version__)"]
-    assert subprocess.run(probe, capture_output=True, text=True, check=True).stdout.strip() == "1.0.0"
+    installed = subprocess.run(probe, capture_output=True, text=True, check=True).stdout.strip()
+    assert installed == sandbox.pin_of("app-api")
 
 
 def test_a_production_install_refuses_other_bytes_under_the_pinned_name(

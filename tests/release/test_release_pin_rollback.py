@@ -19,7 +19,17 @@ if TYPE_CHECKING:
 
 
 @pytest.fixture(scope="module")
-def released(sandbox: Sandbox) -> dict:
+def versions(sandbox: Sandbox) -> dict[str, str]:
+    """The app-api pin before the patch, and the patch about to be released."""
+    return {
+        "pinned": sandbox.pin_of("app-api"),
+        "other": sandbox.pin_of("inference-api"),
+        "patch": sandbox.next_patch(),
+    }
+
+
+@pytest.fixture(scope="module")
+def released(sandbox: Sandbox, versions: dict[str, str]) -> dict:
     with_unreleased_notes(sandbox, "### Fixed\n\n- A patch the services can take or leave.")
     result = sandbox.script("release", "patch")
     assert result.returncode == 0, result.stdout + result.stderr
@@ -53,30 +63,34 @@ def imported_version(sandbox: Sandbox, service: str) -> str:
     ).stdout.strip()
 
 
-def test_release_commits_tags_records_and_publishes(sandbox: Sandbox, released: dict) -> None:
-    assert released["version"] == "1.0.1"
+def test_release_commits_tags_records_and_publishes(sandbox: Sandbox, released: dict, versions: dict) -> None:
+    patch = versions["patch"]
+    assert released["version"] == patch
     assert sandbox.status() == ""
-    assert sandbox.git("log", "-1", "--format=%s").strip() == "release: apis-shared 1.0.1"
-    assert "apis-shared-v1.0.1" in sandbox.git("tag").split()
+    assert sandbox.git("log", "-1", "--format=%s").strip() == f"release: apis-shared {patch}"
+    assert f"apis-shared-v{patch}" in sandbox.git("tag").split()
     assert released["source_tree"] == sandbox.git("rev-parse", "HEAD:packages/apis-shared").strip()
     changelog = (sandbox.root / "packages/apis-shared/CHANGELOG.md").read_text()
-    assert "## [Unreleased]\n\n## [1.0.1] - " in changelog
-    assert 'version__ = "1.0.1"' in (sandbox.root / "packages/apis-shared/src/apis/shared/_version.py").read_text()
+    assert f"## [Unreleased]\n\n## [{patch}] - " in changelog
+    assert sandbox.library_version() == patch
     with urllib.request.urlopen(f"{sandbox.index_url}apis-shared/") as response:
         page = response.read().decode()
     assert f"{released['wheel']['filename']}#sha256={released['wheel']['sha256']}" in page
 
 
-def test_two_services_on_two_versions_each_pass_their_own_tests(sandbox: Sandbox, released: dict) -> None:
-    pinned = sandbox.script("pin", "app-api", "1.0.1")
+def test_two_services_on_two_versions_each_pass_their_own_tests(
+    sandbox: Sandbox, released: dict, versions: dict
+) -> None:
+    patch, before, other = versions["patch"], versions["pinned"], versions["other"]
+    pinned = sandbox.script("pin", "app-api", patch)
     assert pinned.returncode == 0, pinned.stdout + pinned.stderr
-    assert "apis-shared 1.0.0 -> 1.0.1" in pinned.stdout
+    assert f"apis-shared {before} -> {patch}" in pinned.stdout
     changed = sorted(line[3:] for line in sandbox.status().splitlines())
     assert changed == ["services/app-api/pyproject.toml", "services/app-api/uv.lock"], "pin touches one service only"
-    sandbox.commit_all("app-api takes apis-shared 1.0.1")
+    sandbox.commit_all(f"app-api takes apis-shared {patch}")
 
-    assert imported_version(sandbox, "app-api") == "1.0.1"
-    assert imported_version(sandbox, "inference-api") == "1.0.0"
+    assert imported_version(sandbox, "app-api") == patch
+    assert imported_version(sandbox, "inference-api") == other != patch
     for service in ("app-api", "inference-api"):
         result = service_tests(sandbox, service)
         assert result.returncode == 0, result.stdout + result.stderr
@@ -90,18 +104,19 @@ def test_two_services_on_two_versions_each_pass_their_own_tests(sandbox: Sandbox
             ping = json.load(response)
     finally:
         sandbox.script("dev", "down")
-    assert health["apisSharedVersion"] == "1.0.1"
+    assert health["apisSharedVersion"] == patch
     assert ping == {"status": "healthy"}
 
 
-def test_rollback_is_pinning_the_older_version(sandbox: Sandbox, released: dict) -> None:
+def test_rollback_is_pinning_the_older_version(sandbox: Sandbox, released: dict, versions: dict) -> None:
+    patch, before_pin = versions["patch"], versions["pinned"]
     before = sandbox.git("show", "HEAD~1:services/app-api/uv.lock")
-    result = sandbox.script("pin", "app-api", "1.0.0")
+    result = sandbox.script("pin", "app-api", before_pin)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "apis-shared 1.0.1 -> 1.0.0" in result.stdout
+    assert f"apis-shared {patch} -> {before_pin}" in result.stdout
     assert sandbox.service_file("app-api", "uv.lock").read_text() == before, "rollback restores the old lock exactly"
-    assert imported_version(sandbox, "app-api") == "1.0.0"
-    sandbox.commit_all("roll app-api back to apis-shared 1.0.0")
+    assert imported_version(sandbox, "app-api") == before_pin
+    sandbox.commit_all(f"roll app-api back to apis-shared {before_pin}")
 
 
 def test_pin_refuses_a_version_the_index_lacks(sandbox: Sandbox, released: dict) -> None:
@@ -109,7 +124,7 @@ def test_pin_refuses_a_version_the_index_lacks(sandbox: Sandbox, released: dict)
     result = sandbox.script("pin", "inference-api", "7.0.0")
     assert result.returncode == 1
     assert "apis-shared 7.0.0 is not on the internal index" in result.stderr
-    assert "it has: 1.0.0, 1.0.1" in result.stderr
+    assert f"it has: {', '.join(sandbox.recorded_versions())}" in result.stderr
     assert sandbox.status() == ""
     assert sandbox.service_file("inference-api", "uv.lock").read_text() == lock_before
 

@@ -32,7 +32,7 @@ def assert_refused(sandbox: Sandbox, result, reason: str, *, head: str, publishe
     assert sandbox.head() == head, "a refused release must not commit"
     assert sandbox.status() == "" or sandbox.status().startswith("??"), sandbox.status()
     assert sandbox.index_versions() == published, "a refused release must not publish"
-    assert "apis-shared-v1.0.1" not in sandbox.git("tag")
+    assert f"apis-shared-v{sandbox.next_patch()}" not in sandbox.git("tag")
 
 
 @pytest.fixture
@@ -54,20 +54,26 @@ def test_missing_changelog_entry_is_refused(sandbox: Sandbox) -> None:
     with_unreleased_notes(sandbox, "")
     head, published = sandbox.head(), sandbox.index_versions()
     result = sandbox.script("release", "patch")
-    assert_refused(sandbox, result, "CHANGELOG.md has no entry for 1.0.1", head=head, published=published)
+    reason = f"CHANGELOG.md has no entry for {sandbox.next_patch()}"
+    assert_refused(sandbox, result, reason, head=head, published=published)
 
 
 def test_version_already_recorded_is_refused(sandbox: Sandbox, baseline: tuple[str, list[str]]) -> None:
     records_path = sandbox.root / "releases" / "apis-shared.json"
     original = records_path.read_text()
     records = json.loads(original)
-    records["releases"].append({**records["releases"][-1], "version": "1.0.1"})
+    next_version = sandbox.next_patch()
+    records["releases"].append({**records["releases"][-1], "version": next_version})
     records_path.write_text(json.dumps(records))
-    sandbox.commit_all("a record for 1.0.1 that someone wrote by hand")
+    sandbox.commit_all(f"a record for {next_version} that someone wrote by hand")
     try:
         result = sandbox.script("release", "patch")
         assert_refused(
-            sandbox, result, "apis-shared 1.0.1 is already released", head=sandbox.head(), published=baseline[1]
+            sandbox,
+            result,
+            f"apis-shared {next_version} is already released",
+            head=sandbox.head(),
+            published=baseline[1],
         )
     finally:
         records_path.write_text(original)
@@ -76,12 +82,16 @@ def test_version_already_recorded_is_refused(sandbox: Sandbox, baseline: tuple[s
 
 def test_version_already_on_the_index_is_refused(sandbox: Sandbox, baseline: tuple[str, list[str]]) -> None:
     packages = sandbox.root / ".local" / "index" / "packages"
-    stray = packages / "apis_shared-1.0.1-py3-none-any.whl"
-    stray.write_bytes((packages / "apis_shared-1.0.0-py3-none-any.whl").read_bytes())
+    stray = packages / f"apis_shared-{sandbox.next_patch()}-py3-none-any.whl"
+    stray.write_bytes((packages / f"apis_shared-{sandbox.library_version()}-py3-none-any.whl").read_bytes())
     try:
         result = sandbox.script("release", "patch")
         assert_refused(
-            sandbox, result, "1.0.1 already exists on the index", head=baseline[0], published=sandbox.index_versions()
+            sandbox,
+            result,
+            f"{sandbox.next_patch()} already exists on the index",
+            head=baseline[0],
+            published=sandbox.index_versions(),
         )
     finally:
         stray.unlink()

@@ -9,7 +9,9 @@ index, as a team with its own index would have them.
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -107,6 +109,27 @@ class Sandbox:
 
     def service_file(self, service: str, name: str) -> Path:
         return self.root / "services" / service / name
+
+    def library_version(self) -> str:
+        text = (self.root / "packages/apis-shared/src/apis/shared/_version.py").read_text()
+        match = re.search(r'__version__ = "([^"]+)"', text)
+        assert match
+        return match.group(1)
+
+    def next_patch(self) -> str:
+        major, minor, patch = (int(part) for part in self.library_version().split("."))
+        return f"{major}.{minor}.{patch + 1}"
+
+    def pin_of(self, service: str) -> str:
+        match = re.search(
+            r'"apis-shared(?:\[[^\]]*\])?==([^"]+)"', self.service_file(service, "pyproject.toml").read_text()
+        )
+        assert match
+        return match.group(1)
+
+    def recorded_versions(self) -> list[str]:
+        records = json.loads((self.root / "releases" / "apis-shared.json").read_text())["releases"]
+        return [record["version"] for record in records]
 
     def stop_servers(self) -> None:
         self.script("dev", "down", "--all")
