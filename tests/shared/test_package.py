@@ -26,7 +26,7 @@ PUBLIC_PACKAGES = {
     "apis.shared.aws": {
         "CONDITIONAL_CHECK_FAILED", "DependencyAccessDeniedError", "DependencyThrottledError", "GlobalIndex",
         "TableDefinition", "client_config", "client_error_code", "create_table", "from_item",
-        "is_conditional_check_failure", "to_item", "translate_aws_errors",
+        "is_conditional_check_failure", "plain", "to_item", "translate_aws_errors",
     },
     "apis.shared.auth": {
         "ACCEPTED_ALGORITHMS", "DEVELOPMENT_USER", "OIDC_STATE_TABLE", "AuthConfig", "AuthConfigurationError",
@@ -58,6 +58,15 @@ PUBLIC_PACKAGES = {
         "QuotaTierCreate", "QuotaTierUpdate", "QuotaWarningEvent", "ResolvedQuota", "TierInUseError",
         "TierNotFoundError", "TokenUsage", "WarningLevel", "build_quota_exceeded_event", "build_quota_warning_event",
         "domain_matches", "message_cost", "period_key",
+    },
+    "apis.shared.sessions": {
+        "DEFAULT_TITLE", "SESSIONS_METADATA_TABLE", "Attribution", "BulkDeleteSessionResult",
+        "BulkDeleteSessionsRequest", "BulkDeleteSessionsResponse", "Citation", "LatencyMetrics", "Message",
+        "MessageContent", "MessageMetadata", "MessagePage", "MessageResponse", "MessageTokenUsage",
+        "MessagesListResponse", "ModelInfo", "SessionMetadata", "SessionMetadataResponse", "SessionNotFoundError",
+        "SessionPage", "SessionPreferences", "SessionService", "SessionStatus", "SessionStore",
+        "SessionsListResponse", "UpdateSessionMetadataRequest", "get_session_metadata", "list_user_sessions",
+        "store_session_metadata", "utc_timestamp",
     },
     "apis.shared.observability": {
         "JsonLogFormatter", "RequestIdLogFilter", "bind_request_id", "configure_logging", "get_request_id",

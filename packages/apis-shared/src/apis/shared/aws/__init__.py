@@ -4,7 +4,7 @@ Importing this package imports botocore; ``import apis.shared`` alone does not.
 """
 
 from apis.shared.aws.config import client_config
-from apis.shared.aws.dynamodb import from_item, to_item
+from apis.shared.aws.dynamodb import from_item, plain, to_item
 from apis.shared.aws.errors import (
     CONDITIONAL_CHECK_FAILED,
     DependencyAccessDeniedError,
@@ -26,6 +26,7 @@ __all__ = [
     "create_table",
     "from_item",
     "is_conditional_check_failure",
+    "plain",
     "to_item",
     "translate_aws_errors",
 ]

@@ -7,7 +7,7 @@ from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
-__all__ = ["from_item", "to_item"]
+__all__ = ["from_item", "plain", "to_item"]
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -32,3 +32,14 @@ def to_item(values: dict[str, Any]) -> dict[str, Any]:
 def from_item(item: dict[str, Any]) -> dict[str, Any]:
     """Deserialize a DynamoDB item into plain values (numbers become Decimal)."""
     return {key: _deserializer.deserialize(value) for key, value in item.items()}
+
+
+def plain(value: Any) -> Any:
+    """Turn DynamoDB's Decimals back into ints (whole numbers) and floats, recursively, for free-form data."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {key: plain(inner) for key, inner in value.items()}
+    if isinstance(value, list):
+        return [plain(inner) for inner in value]
+    return value

@@ -1,0 +1,60 @@
+"""Sessions and their messages: models, the DynamoDB store, the service and the seed's metadata functions."""
+
+from apis.shared.sessions.metadata import get_session_metadata, list_user_sessions, store_session_metadata
+from apis.shared.sessions.models import (
+    Attribution,
+    BulkDeleteSessionResult,
+    BulkDeleteSessionsRequest,
+    BulkDeleteSessionsResponse,
+    Citation,
+    LatencyMetrics,
+    Message,
+    MessageContent,
+    MessageMetadata,
+    MessageResponse,
+    MessagesListResponse,
+    MessageTokenUsage,
+    ModelInfo,
+    SessionMetadata,
+    SessionMetadataResponse,
+    SessionPreferences,
+    SessionsListResponse,
+    SessionStatus,
+    UpdateSessionMetadataRequest,
+)
+from apis.shared.sessions.service import DEFAULT_TITLE, SessionService
+from apis.shared.sessions.store import MessagePage, SessionNotFoundError, SessionPage, SessionStore, utc_timestamp
+from apis.shared.sessions.table import SESSIONS_METADATA_TABLE
+
+__all__ = [
+    "DEFAULT_TITLE",
+    "SESSIONS_METADATA_TABLE",
+    "Attribution",
+    "BulkDeleteSessionResult",
+    "BulkDeleteSessionsRequest",
+    "BulkDeleteSessionsResponse",
+    "Citation",
+    "LatencyMetrics",
+    "Message",
+    "MessageContent",
+    "MessageMetadata",
+    "MessagePage",
+    "MessageResponse",
+    "MessageTokenUsage",
+    "MessagesListResponse",
+    "ModelInfo",
+    "SessionMetadata",
+    "SessionMetadataResponse",
+    "SessionNotFoundError",
+    "SessionPage",
+    "SessionPreferences",
+    "SessionService",
+    "SessionStatus",
+    "SessionStore",
+    "SessionsListResponse",
+    "UpdateSessionMetadataRequest",
+    "get_session_metadata",
+    "list_user_sessions",
+    "store_session_metadata",
+    "utc_timestamp",
+]
