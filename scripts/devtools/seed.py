@@ -24,6 +24,7 @@ from apis.shared.quota import (
     QuotaRepository,
     QuotaTierCreate,
 )
+from apis.shared.models import MANAGED_MODELS_TABLE
 from apis.shared.rbac import APP_ROLES_TABLE, DEFAULT_QUOTA_TIER, AppRoleRepository, seed_system_roles
 from apis.shared.users import USERS_TABLE
 from devtools.aws import AWS_DEV_ENVIRONMENT
@@ -43,6 +44,7 @@ DEV_TABLES: dict[str, TableDefinition] = {
     "quota-events": QUOTA_EVENTS_TABLE,
     "user-cost-summary": COST_SUMMARY_TABLE,
     "sessions-metadata": COST_RECORDS_TABLE,
+    "managed-models": MANAGED_MODELS_TABLE,
 }
 
 DEFAULT_TIER = QuotaTierCreate(

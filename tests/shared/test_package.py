@@ -68,6 +68,11 @@ PUBLIC_PACKAGES = {
         "SessionsListResponse", "UpdateSessionMetadataRequest", "get_session_metadata", "list_user_sessions",
         "store_session_metadata", "utc_timestamp",
     },
+    "apis.shared.models": {
+        "MANAGED_MODELS_TABLE", "MODEL_ID_INDEX", "DuplicateModelIdError", "ManagedModel", "ManagedModelCreate",
+        "ManagedModelNotFoundError", "ManagedModelRepository", "ManagedModelService", "ManagedModelUpdate",
+        "ManagedModelsListResponse", "ModelProvider", "can_access_model", "get_managed_model", "list_managed_models",
+    },
     "apis.shared.observability": {
         "JsonLogFormatter", "RequestIdLogFilter", "bind_request_id", "configure_logging", "get_request_id",
         "reset_request_id",
