@@ -14,6 +14,7 @@ import boto3
 
 from apis.shared.auth import OIDC_STATE_TABLE
 from apis.shared.aws import client_config, create_table
+from apis.shared.models import MANAGED_MODELS_TABLE
 from apis.shared.quota import (
     COST_RECORDS_TABLE,
     COST_SUMMARY_TABLE,
@@ -24,7 +25,6 @@ from apis.shared.quota import (
     QuotaRepository,
     QuotaTierCreate,
 )
-from apis.shared.models import MANAGED_MODELS_TABLE
 from apis.shared.rbac import APP_ROLES_TABLE, DEFAULT_QUOTA_TIER, AppRoleRepository, seed_system_roles
 from apis.shared.users import USERS_TABLE
 from devtools.aws import AWS_DEV_ENVIRONMENT

@@ -72,6 +72,10 @@ PUBLIC_PACKAGES = {
         "MANAGED_MODELS_TABLE", "MODEL_ID_INDEX", "DuplicateModelIdError", "ManagedModel", "ManagedModelCreate",
         "ManagedModelNotFoundError", "ManagedModelRepository", "ManagedModelService", "ManagedModelUpdate",
         "ManagedModelsListResponse", "ModelProvider", "can_access_model", "get_managed_model", "list_managed_models",
+        "BedrockModelProvider", "ChatTurn", "ContentBlock", "DocumentBlock", "ImageBlock", "LocalModelProvider",
+        "ModelAccessDeniedError", "ModelEvent", "ModelInvocationError", "ModelProviderProtocol", "ModelRequest",
+        "ModelRequestInvalidError", "ModelThrottledError", "ModelTimeoutError", "ModelUnavailableError",
+        "ProviderConfigurationError", "StreamStop", "TextBlock", "TextDelta", "UsageReport", "translate_bedrock_error",
     },
     "apis.shared.observability": {
         "JsonLogFormatter", "RequestIdLogFilter", "bind_request_id", "configure_logging", "get_request_id",

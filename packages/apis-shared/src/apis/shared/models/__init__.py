@@ -1,5 +1,29 @@
-"""Managed models: models, repository, administration and access filtering."""
+"""Managed models (administration, access filtering) and model invocation (providers, stream events).
 
+The chat stream's SSE frame builders are in ``apis.shared.models.sse``.
+"""
+
+from apis.shared.models.bedrock import BedrockModelProvider, translate_bedrock_error
+from apis.shared.models.invocation import (
+    ChatTurn,
+    ContentBlock,
+    DocumentBlock,
+    ImageBlock,
+    ModelAccessDeniedError,
+    ModelEvent,
+    ModelInvocationError,
+    ModelRequest,
+    ModelRequestInvalidError,
+    ModelThrottledError,
+    ModelTimeoutError,
+    ModelUnavailableError,
+    StreamStop,
+    TextBlock,
+    TextDelta,
+    UsageReport,
+)
+from apis.shared.models.invocation import ModelProvider as ModelProviderProtocol
+from apis.shared.models.local import LocalModelProvider, ProviderConfigurationError
 from apis.shared.models.managed_models import get_managed_model, list_managed_models
 from apis.shared.models.models import (
     ManagedModel,
@@ -20,7 +44,13 @@ from apis.shared.models.service import ManagedModelService, can_access_model
 __all__ = [
     "MANAGED_MODELS_TABLE",
     "MODEL_ID_INDEX",
+    "BedrockModelProvider",
+    "ChatTurn",
+    "ContentBlock",
+    "DocumentBlock",
     "DuplicateModelIdError",
+    "ImageBlock",
+    "LocalModelProvider",
     "ManagedModel",
     "ManagedModelCreate",
     "ManagedModelNotFoundError",
@@ -28,8 +58,23 @@ __all__ = [
     "ManagedModelService",
     "ManagedModelUpdate",
     "ManagedModelsListResponse",
+    "ModelAccessDeniedError",
+    "ModelEvent",
+    "ModelInvocationError",
     "ModelProvider",
+    "ModelProviderProtocol",
+    "ModelRequest",
+    "ModelRequestInvalidError",
+    "ModelThrottledError",
+    "ModelTimeoutError",
+    "ModelUnavailableError",
+    "ProviderConfigurationError",
+    "StreamStop",
+    "TextBlock",
+    "TextDelta",
+    "UsageReport",
     "can_access_model",
     "get_managed_model",
     "list_managed_models",
+    "translate_bedrock_error",
 ]
