@@ -14,6 +14,7 @@ import boto3
 
 from apis.shared.auth import OIDC_STATE_TABLE
 from apis.shared.aws import client_config, create_table
+from apis.shared.files import USER_FILES_TABLE
 from apis.shared.models import MANAGED_MODELS_TABLE
 from apis.shared.quota import (
     COST_RECORDS_TABLE,
@@ -45,6 +46,7 @@ DEV_TABLES: dict[str, TableDefinition] = {
     "user-cost-summary": COST_SUMMARY_TABLE,
     "sessions-metadata": COST_RECORDS_TABLE,
     "managed-models": MANAGED_MODELS_TABLE,
+    "user-files": USER_FILES_TABLE,
 }
 
 DEFAULT_TIER = QuotaTierCreate(

@@ -26,7 +26,7 @@ PUBLIC_PACKAGES = {
     "apis.shared.aws": {
         "CONDITIONAL_CHECK_FAILED", "DependencyAccessDeniedError", "DependencyThrottledError", "GlobalIndex",
         "TableDefinition", "client_config", "client_error_code", "create_table", "from_item",
-        "is_conditional_check_failure", "plain", "to_item", "translate_aws_errors",
+        "is_conditional_check_failure", "plain", "s3_client_config", "to_item", "translate_aws_errors",
     },
     "apis.shared.auth": {
         "ACCEPTED_ALGORITHMS", "DEVELOPMENT_USER", "OIDC_STATE_TABLE", "AuthConfig", "AuthConfigurationError",
@@ -76,6 +76,13 @@ PUBLIC_PACKAGES = {
         "ModelAccessDeniedError", "ModelEvent", "ModelInvocationError", "ModelProviderProtocol", "ModelRequest",
         "ModelRequestInvalidError", "ModelThrottledError", "ModelTimeoutError", "ModelUnavailableError",
         "ProviderConfigurationError", "StreamStop", "TextBlock", "TextDelta", "UsageReport", "translate_bedrock_error",
+    },
+    "apis.shared.files": {
+        "ALLOWED_EXTENSIONS", "ALLOWED_MIME_TYPES", "USER_FILES_TABLE", "CompleteUploadResponse", "FileLimits",
+        "FileListResponse", "FileMetadata", "FileNotReadyError", "FileQuotaExceededError", "FileResolver",
+        "FileResponse", "FileStatus", "FileTooLargeError", "FileUploadService", "InvalidFileTypeError",
+        "PresignRequest", "PresignResponse", "QuotaResponse", "ResolvedFileContent", "TooManyFilesError",
+        "UploadNotFoundError", "get_file_resolver", "resolve_mime_type",
     },
     "apis.shared.observability": {
         "JsonLogFormatter", "RequestIdLogFilter", "bind_request_id", "configure_logging", "get_request_id",

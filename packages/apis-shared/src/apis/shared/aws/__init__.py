@@ -3,7 +3,7 @@
 Importing this package imports botocore; ``import apis.shared`` alone does not.
 """
 
-from apis.shared.aws.config import client_config
+from apis.shared.aws.config import client_config, s3_client_config
 from apis.shared.aws.dynamodb import from_item, plain, to_item
 from apis.shared.aws.errors import (
     CONDITIONAL_CHECK_FAILED,
@@ -27,6 +27,7 @@ __all__ = [
     "from_item",
     "is_conditional_check_failure",
     "plain",
+    "s3_client_config",
     "to_item",
     "translate_aws_errors",
 ]

@@ -8,9 +8,11 @@ service is back, since nothing is cached about the failure.
 
 from __future__ import annotations
 
+from typing import Any, Literal
+
 from botocore.config import Config
 
-__all__ = ["client_config"]
+__all__ = ["client_config", "s3_client_config"]
 
 
 def client_config(
@@ -31,3 +33,13 @@ def client_config(
         retries={"mode": "standard", "total_max_attempts": max_attempts},
         max_pool_connections=max_pool_connections,
     )
+
+
+def s3_client_config(*, addressing_style: Literal["virtual", "path"] = "virtual", **limits: Any) -> Config:
+    """``client_config`` for S3 with SigV4, as presigned browser uploads need.
+
+    Use ``addressing_style="virtual"`` against AWS (the bucket's own host name,
+    which its CORS rules apply to) and ``"path"`` against a local endpoint such
+    as the embedded moto server, whose address has no bucket subdomains.
+    """
+    return client_config(**limits).merge(Config(signature_version="s3v4", s3={"addressing_style": addressing_style}))

@@ -1,0 +1,54 @@
+"""Why a file operation was refused."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from apis.shared.errors import BadRequestError, ConflictError, ErrorCode, NotFoundError, PermissionDeniedError
+
+__all__ = [
+    "FileNotReadyError",
+    "FileQuotaExceededError",
+    "FileTooLargeError",
+    "InvalidFileTypeError",
+    "TooManyFilesError",
+    "UploadNotFoundError",
+]
+
+
+class InvalidFileTypeError(BadRequestError):
+    default_message = "This file type is not allowed"
+
+
+class FileTooLargeError(BadRequestError):
+    default_message = "The file is too large"
+
+
+class TooManyFilesError(BadRequestError):
+    default_message = "Too many files for one message"
+
+
+class UploadNotFoundError(NotFoundError):
+    """No such upload for this user (another user's upload is 'not found' too)."""
+
+    default_message = "File not found"
+
+
+class FileNotReadyError(ConflictError):
+    default_message = "The file has not finished uploading"
+
+
+class FileQuotaExceededError(PermissionDeniedError):
+    """The upload would take the user over their storage quota."""
+
+    code = ErrorCode.QUOTA_EXCEEDED
+    default_message = "File storage quota exceeded"
+
+    def __init__(self, *, current_usage: int, max_allowed: int, required_space: int, **kwargs: Any) -> None:
+        super().__init__(
+            metadata={"currentUsage": current_usage, "maxAllowed": max_allowed, "requiredSpace": required_space},
+            **kwargs,
+        )
+        self.current_usage = current_usage
+        self.max_allowed = max_allowed
+        self.required_space = required_space

@@ -1,0 +1,51 @@
+"""Turn a chat request's ``file_upload_ids`` into file contents for the model.
+
+A missing, foreign or unfinished upload is an error the caller turns into a
+4xx before streaming; it is never silently dropped. An S3 failure propagates.
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import TYPE_CHECKING, Any
+
+from apis.shared.aws import translate_aws_errors
+from apis.shared.files.errors import FileNotReadyError, TooManyFilesError
+from apis.shared.files.models import FileStatus, ResolvedFileContent
+from apis.shared.files.service import FileUploadService
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+__all__ = ["FileResolver", "get_file_resolver"]
+
+
+class FileResolver:
+    def __init__(self, files: FileUploadService, s3: Any) -> None:
+        self._files = files
+        self._s3 = s3
+
+    def resolve_files(
+        self, user_id: str, upload_ids: list[str], max_files: int | None = None
+    ) -> list[ResolvedFileContent]:
+        """The contents of the user's ready uploads, in request order."""
+        limit = max_files if max_files is not None else self._files.limits.max_files_per_message
+        unique = list(dict.fromkeys(upload_ids))
+        if len(unique) > limit:
+            raise TooManyFilesError(detail=f"{len(unique)} files attached; at most {limit}", field="file_upload_ids")
+        return [self._resolve(user_id, upload_id) for upload_id in unique]
+
+    def _resolve(self, user_id: str, upload_id: str) -> ResolvedFileContent:
+        metadata = self._files.get_file(user_id, upload_id)
+        if metadata.status is not FileStatus.READY:
+            raise FileNotReadyError(detail=f"upload {upload_id} is {metadata.status.value}", field="file_upload_ids")
+        with translate_aws_errors("s3: get_object"):
+            body = self._s3.get_object(Bucket=metadata.s3_bucket, Key=metadata.s3_key)["Body"].read()
+        return ResolvedFileContent(
+            filename=metadata.filename, content_type=metadata.mime_type, bytes=base64.b64encode(body).decode()
+        )
+
+
+def get_file_resolver(dynamodb: DynamoDBClient, s3: Any, *, table_name: str, bucket: str) -> FileResolver:
+    """A resolver over the user-files table and bucket (the seed's name; clients are passed in)."""
+    return FileResolver(FileUploadService(dynamodb, s3, table_name=table_name, bucket=bucket), s3)
