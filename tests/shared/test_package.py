@@ -84,6 +84,17 @@ PUBLIC_PACKAGES = {
         "PresignRequest", "PresignResponse", "QuotaResponse", "ResolvedFileContent", "TooManyFilesError",
         "UploadNotFoundError", "get_file_resolver", "resolve_mime_type",
     },
+    "apis.shared.assistants": {
+        "ASSISTANTS_TABLE", "DEFAULT_VECTOR_INDEX_ID", "SUPPORTED_TYPES", "Assistant", "AssistantAccessDeniedError",
+        "AssistantNotFoundError", "AssistantRepository", "AssistantResponse", "AssistantService",
+        "AssistantSharesResponse", "AssistantStatus", "AssistantVisibility", "AssistantsListResponse", "Chunk",
+        "CreateAssistantDraftRequest", "CreateAssistantRequest", "Document", "DocumentNotFoundError",
+        "DocumentService", "DocumentStatus", "DocumentUploadRequest", "DocumentUploadResponse",
+        "DocumentsListResponse", "KnowledgeBase", "LocalKnowledgeBase", "S3VectorsKnowledgeBase", "SearchHit",
+        "ShareAssistantRequest", "UnsupportedDocumentError", "UpdateAssistantRequest", "assistant_exists",
+        "augment_prompt_with_context", "chunk_text", "extract_text", "get_assistant_with_access_check",
+        "mark_share_as_interacted", "search_assistant_knowledgebase_with_formatting", "visible_to",
+    },
     "apis.shared.observability": {
         "JsonLogFormatter", "RequestIdLogFilter", "bind_request_id", "configure_logging", "get_request_id",
         "reset_request_id",
@@ -124,6 +135,10 @@ def test_importing_the_package_is_cheap() -> None:
 def test_errors_need_no_web_framework_or_aws_sdk() -> None:
     loaded = _modules_after("import apis.shared.errors, apis.shared.observability")
     assert not {"fastapi", "starlette", "boto3", "botocore"} & loaded
+
+
+def test_assistants_load_document_parsers_only_when_ingesting() -> None:
+    assert not {"pypdf", "docx", "lxml"} & _modules_after("import apis.shared.assistants")
 
 
 def test_token_validation_needs_no_web_framework() -> None:
