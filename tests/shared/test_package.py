@@ -110,6 +110,13 @@ def test_public_surface_is_exactly_all(package: str) -> None:
         assert hasattr(module, name)
 
 
+def test_api_models_share_one_camel_case_base() -> None:
+    from apis.shared.schema import CamelModel, OpenCamelModel
+
+    assert CamelModel.model_validate({"fooBar": 1}).model_config["serialize_by_alias"]
+    assert OpenCamelModel.model_validate({"extraField": 1}).model_dump() == {"extraField": 1}
+
+
 def test_apis_is_a_namespace_package() -> None:
     import apis
 

@@ -11,8 +11,7 @@ import uuid
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict, Field
-from pydantic.alias_generators import to_camel
+from pydantic import Field
 
 from apis.shared.assistants.ingestion import SUPPORTED_TYPES, chunk_text, extract_text
 from apis.shared.assistants.knowledge_base import Chunk
@@ -20,6 +19,7 @@ from apis.shared.aws import from_item, plain, to_item, translate_aws_errors
 from apis.shared.errors import ApisError, NotFoundError
 from apis.shared.files.errors import FileTooLargeError, InvalidFileTypeError
 from apis.shared.pagination import decode_cursor, encode_cursor
+from apis.shared.schema import CamelModel
 from apis.shared.sessions.store import utc_timestamp
 
 if TYPE_CHECKING:
@@ -41,10 +41,6 @@ MAX_DOCUMENT_BYTES = 50 * 1024 * 1024
 URL_TTL_SECONDS = 15 * 60
 
 
-class _CamelModel(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, serialize_by_alias=True)
-
-
 class DocumentStatus(StrEnum):
     UPLOADING = "uploading"
     CHUNKING = "chunking"
@@ -53,7 +49,7 @@ class DocumentStatus(StrEnum):
     FAILED = "failed"
 
 
-class Document(_CamelModel):
+class Document(CamelModel):
     document_id: str
     assistant_id: str
     filename: str
@@ -68,19 +64,19 @@ class Document(_CamelModel):
     updated_at: str
 
 
-class DocumentUploadRequest(_CamelModel):
+class DocumentUploadRequest(CamelModel):
     filename: str = Field(min_length=1, max_length=255)
     content_type: str = Field(min_length=1)
     size_bytes: int = Field(gt=0)
 
 
-class DocumentUploadResponse(_CamelModel):
+class DocumentUploadResponse(CamelModel):
     document_id: str
     upload_url: str
     expires_in: int
 
 
-class DocumentsListResponse(_CamelModel):
+class DocumentsListResponse(CamelModel):
     documents: list[Document]
     next_token: str | None = None
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
-from pydantic.alias_generators import to_camel
+from pydantic import Field, field_validator
+
+from apis.shared.schema import CamelModel
 
 __all__ = [
     "Assistant",
@@ -21,10 +22,6 @@ __all__ = [
 ]
 
 
-class _CamelModel(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, serialize_by_alias=True)
-
-
 class AssistantVisibility(StrEnum):
     PRIVATE = "PRIVATE"
     PUBLIC = "PUBLIC"
@@ -37,7 +34,7 @@ class AssistantStatus(StrEnum):
     ARCHIVED = "ARCHIVED"
 
 
-class Assistant(_CamelModel):
+class Assistant(CamelModel):
     assistant_id: str
     owner_id: str
     owner_name: str = ""
@@ -54,7 +51,7 @@ class Assistant(_CamelModel):
     image_url: str | None = None
 
 
-class AssistantResponse(_CamelModel):
+class AssistantResponse(CamelModel):
     """An assistant for the client: without ``ownerId`` (unless the caller owns it), with share state."""
 
     assistant_id: str
@@ -84,11 +81,11 @@ class AssistantResponse(_CamelModel):
         return cls(**data, is_shared_with_me=shared_with_me, first_interacted=first_interacted)
 
 
-class CreateAssistantDraftRequest(_CamelModel):
+class CreateAssistantDraftRequest(CamelModel):
     name: str | None = Field(default=None, max_length=200)
 
 
-class CreateAssistantRequest(_CamelModel):
+class CreateAssistantRequest(CamelModel):
     name: str = Field(min_length=1, max_length=200)
     description: str = Field(default="", max_length=2000)
     instructions: str = Field(default="", max_length=20_000)
@@ -99,7 +96,7 @@ class CreateAssistantRequest(_CamelModel):
     status: AssistantStatus = AssistantStatus.COMPLETE
 
 
-class UpdateAssistantRequest(_CamelModel):
+class UpdateAssistantRequest(CamelModel):
     """Mutable fields only; ids, owner and timestamps cannot be changed."""
 
     name: str | None = Field(default=None, min_length=1, max_length=200)
@@ -111,7 +108,7 @@ class UpdateAssistantRequest(_CamelModel):
     status: AssistantStatus | None = None
 
 
-class ShareAssistantRequest(_CamelModel):
+class ShareAssistantRequest(CamelModel):
     emails: list[str] = Field(min_length=1, max_length=100)
 
     @field_validator("emails")
@@ -123,11 +120,11 @@ class ShareAssistantRequest(_CamelModel):
         return list(dict.fromkeys(cleaned))
 
 
-class AssistantSharesResponse(_CamelModel):
+class AssistantSharesResponse(CamelModel):
     assistant_id: str
     shared_with: list[str]
 
 
-class AssistantsListResponse(_CamelModel):
+class AssistantsListResponse(CamelModel):
     assistants: list[AssistantResponse]
     next_token: str | None = None

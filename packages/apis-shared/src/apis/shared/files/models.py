@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field
-from pydantic.alias_generators import to_camel
+from pydantic import Field
+
+from apis.shared.schema import CamelModel
 
 __all__ = [
     "ALLOWED_EXTENSIONS",
@@ -65,17 +66,13 @@ class FileLimits:
     presign_ttl_seconds: int = 15 * 60
 
 
-class _CamelModel(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, serialize_by_alias=True)
-
-
 class FileStatus(StrEnum):
     PENDING = "pending"
     READY = "ready"
     FAILED = "failed"
 
 
-class FileMetadata(_CamelModel):
+class FileMetadata(CamelModel):
     upload_id: str
     user_id: str
     session_id: str
@@ -97,20 +94,20 @@ class FileMetadata(_CamelModel):
         return ALLOWED_MIME_TYPES.get(self.mime_type, "txt")
 
 
-class PresignRequest(_CamelModel):
+class PresignRequest(CamelModel):
     session_id: str = Field(min_length=1, max_length=200)
     filename: str = Field(min_length=1, max_length=255)
     mime_type: str = Field(min_length=1, max_length=200)
     size_bytes: int = Field(gt=0)
 
 
-class PresignResponse(_CamelModel):
+class PresignResponse(CamelModel):
     upload_id: str
     presigned_url: str
     expires_at: str
 
 
-class CompleteUploadResponse(_CamelModel):
+class CompleteUploadResponse(CamelModel):
     upload_id: str
     status: FileStatus
     s3_uri: str
@@ -118,7 +115,7 @@ class CompleteUploadResponse(_CamelModel):
     size_bytes: int
 
 
-class FileResponse(_CamelModel):
+class FileResponse(CamelModel):
     upload_id: str
     filename: str
     mime_type: str
@@ -142,13 +139,13 @@ class FileResponse(_CamelModel):
         )
 
 
-class FileListResponse(_CamelModel):
+class FileListResponse(CamelModel):
     files: list[FileResponse]
     next_cursor: str | None = None
     total_count: int | None = None
 
 
-class QuotaResponse(_CamelModel):
+class QuotaResponse(CamelModel):
     used_bytes: int
     max_bytes: int
     file_count: int

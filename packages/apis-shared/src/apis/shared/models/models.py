@@ -6,10 +6,10 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
-from pydantic.alias_generators import to_camel
+from pydantic import Field, model_validator
 
 from apis.shared.quota.models import Money
+from apis.shared.schema import CamelModel
 
 __all__ = [
     "ManagedModel",
@@ -20,17 +20,13 @@ __all__ = [
 ]
 
 
-class _CamelModel(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, serialize_by_alias=True)
-
-
 class ModelProvider(StrEnum):
     BEDROCK = "bedrock"
     OPENAI = "openai"
     GEMINI = "gemini"
 
 
-class _ModelFields(_CamelModel):
+class _ModelFields(CamelModel):
     model_id: str = Field(min_length=1, max_length=200)
     model_name: str = Field(min_length=1, max_length=200)
     provider: ModelProvider
@@ -64,7 +60,7 @@ class ManagedModelCreate(_ModelFields):
         return self
 
 
-class ManagedModelUpdate(_CamelModel):
+class ManagedModelUpdate(CamelModel):
     """``PUT /admin/managed-models/{id}`` body: the fields sent change."""
 
     model_id: str | None = Field(default=None, min_length=1, max_length=200)
@@ -96,6 +92,6 @@ class ManagedModel(_ModelFields):
     updated_at: str
 
 
-class ManagedModelsListResponse(_CamelModel):
+class ManagedModelsListResponse(CamelModel):
     models: list[ManagedModel]
     total_count: int

@@ -17,13 +17,13 @@ from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict, Field
-from pydantic.alias_generators import to_camel
+from pydantic import Field
 
 from apis.shared.aws import DependencyThrottledError, from_item, to_item, translate_aws_errors
 from apis.shared.errors import ConflictError
 from apis.shared.quota.models import Money, PeriodType
 from apis.shared.quota.table import PERIOD_COST_INDEX
+from apis.shared.schema import CamelModel
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -47,11 +47,7 @@ _RECORD_TTL = timedelta(days=365)
 _TRANSACTION_ATTEMPTS = 4
 
 
-class _CamelModel(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, serialize_by_alias=True)
-
-
-class PricingSnapshot(_CamelModel):
+class PricingSnapshot(CamelModel):
     """USD per million tokens, as the managed model was priced when the message was made."""
 
     model_id: str
@@ -63,7 +59,7 @@ class PricingSnapshot(_CamelModel):
     cache_read_price_per_million_tokens: Money | None = None
 
 
-class TokenUsage(_CamelModel):
+class TokenUsage(CamelModel):
     input_tokens: int = Field(default=0, ge=0)
     output_tokens: int = Field(default=0, ge=0)
     cache_read_input_tokens: int = Field(default=0, ge=0)
@@ -102,7 +98,7 @@ def period_key(moment: datetime, period_type: PeriodType) -> str:
     return moment.strftime("%Y-%m-%d" if period_type is PeriodType.DAILY else "%Y-%m")
 
 
-class CostRecord(_CamelModel):
+class CostRecord(CamelModel):
     """The cost of one assistant message."""
 
     user_id: str
@@ -115,7 +111,7 @@ class CostRecord(_CamelModel):
     cache_savings: Money = Decimal(0)
 
 
-class ModelCost(_CamelModel):
+class ModelCost(CamelModel):
     model_id: str
     model_name: str = ""
     provider: str = ""
@@ -125,7 +121,7 @@ class ModelCost(_CamelModel):
     output_tokens: int = 0
 
 
-class CostSummary(_CamelModel):
+class CostSummary(CamelModel):
     """Totals of one user in one period (a month ``YYYY-MM`` or a day ``YYYY-MM-DD``)."""
 
     user_id: str

@@ -10,8 +10,10 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, model_validator
+from pydantic import Field, PlainSerializer, model_validator
 from pydantic.alias_generators import to_camel
+
+from apis.shared.schema import CamelModel
 
 __all__ = [
     "ActionOnLimit",
@@ -36,10 +38,6 @@ __all__ = [
 ]
 
 Money = Annotated[Decimal, PlainSerializer(float, return_type=float, when_used="json")]
-
-
-class _CamelModel(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, serialize_by_alias=True)
 
 
 class PeriodType(StrEnum):
@@ -78,7 +76,7 @@ class WarningLevel(StrEnum):
     CRITICAL = "90%"
 
 
-class QuotaTierCreate(_CamelModel):
+class QuotaTierCreate(CamelModel):
     tier_id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")
     tier_name: str = Field(min_length=1, max_length=100)
     description: str | None = Field(default=None, max_length=500)
@@ -90,7 +88,7 @@ class QuotaTierCreate(_CamelModel):
     enabled: bool = True
 
 
-class QuotaTierUpdate(_CamelModel):
+class QuotaTierUpdate(CamelModel):
     tier_name: str | None = Field(default=None, min_length=1, max_length=100)
     description: str | None = Field(default=None, max_length=500)
     monthly_cost_limit: Money | None = Field(default=None, gt=0)
@@ -113,7 +111,7 @@ class QuotaTier(QuotaTierCreate):
         return self.monthly_cost_limit
 
 
-class QuotaAssignmentCreate(_CamelModel):
+class QuotaAssignmentCreate(CamelModel):
     tier_id: str
     assignment_type: QuotaAssignmentType
     user_id: str | None = None
@@ -142,7 +140,7 @@ class QuotaAssignmentCreate(_CamelModel):
         return self
 
 
-class QuotaAssignmentUpdate(_CamelModel):
+class QuotaAssignmentUpdate(CamelModel):
     tier_id: str | None = None
     priority: int | None = Field(default=None, ge=0, le=999_999)
     enabled: bool | None = None
@@ -155,7 +153,7 @@ class QuotaAssignment(QuotaAssignmentCreate):
     created_by: str
 
 
-class QuotaOverrideCreate(_CamelModel):
+class QuotaOverrideCreate(CamelModel):
     user_id: str = Field(min_length=1)
     override_type: QuotaOverrideType
     monthly_cost_limit: Money | None = Field(default=None, gt=0)
@@ -173,7 +171,7 @@ class QuotaOverrideCreate(_CamelModel):
         return self
 
 
-class QuotaOverrideUpdate(_CamelModel):
+class QuotaOverrideUpdate(CamelModel):
     valid_until: str | None = None
     enabled: bool | None = None
     reason: str | None = Field(default=None, min_length=1, max_length=500)
@@ -187,7 +185,7 @@ class QuotaOverride(QuotaOverrideCreate):
     enabled: bool = True
 
 
-class QuotaEvent(_CamelModel):
+class QuotaEvent(CamelModel):
     event_id: str
     user_id: str
     tier_id: str
@@ -199,7 +197,7 @@ class QuotaEvent(_CamelModel):
     metadata: dict[str, Any] | None = None
 
 
-class ResolvedQuota(_CamelModel):
+class ResolvedQuota(CamelModel):
     """Which tier applies to a user, and why."""
 
     user_id: str
@@ -213,7 +211,7 @@ class ResolvedQuota(_CamelModel):
         return self.override is not None and self.override.override_type is QuotaOverrideType.UNLIMITED
 
 
-class QuotaCheckResult(_CamelModel):
+class QuotaCheckResult(CamelModel):
     """Whether a request may go ahead, and where the user stands."""
 
     allowed: bool

@@ -7,12 +7,13 @@ from decimal import Decimal
 from typing import Literal
 
 from apis.shared.errors.streaming import format_sse
-from apis.shared.quota.models import Money, PeriodType, QuotaCheckResult, WarningLevel, _CamelModel
+from apis.shared.quota.models import Money, PeriodType, QuotaCheckResult, WarningLevel
+from apis.shared.schema import CamelModel
 
 __all__ = ["QuotaExceededEvent", "QuotaWarningEvent", "build_quota_exceeded_event", "build_quota_warning_event"]
 
 
-class QuotaWarningEvent(_CamelModel):
+class QuotaWarningEvent(CamelModel):
     type: Literal["quota_warning"] = "quota_warning"
     warning_level: str
     current_usage: Money
@@ -25,7 +26,7 @@ class QuotaWarningEvent(_CamelModel):
         return format_sse("quota_warning", self)
 
 
-class QuotaExceededEvent(_CamelModel):
+class QuotaExceededEvent(CamelModel):
     """Ends a conversational error (``conversational_error_frames(event, stop_reason="quota_exceeded")``)."""
 
     type: Literal["quota_exceeded"] = "quota_exceeded"

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
-from pydantic.alias_generators import to_camel
+from pydantic import Field
+
+from apis.shared.schema import CamelModel
 
 __all__ = [
     "WILDCARD",
@@ -19,11 +20,7 @@ WILDCARD = "*"
 ROLE_ID_PATTERN = r"^[a-z][a-z0-9_]{2,49}$"
 
 
-class _CamelModel(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, serialize_by_alias=True)
-
-
-class EffectivePermissions(_CamelModel):
+class EffectivePermissions(CamelModel):
     """What a role grants once inheritance is applied. ``"*"`` in a list grants everything."""
 
     tools: list[str] = Field(default_factory=list)
@@ -31,7 +28,7 @@ class EffectivePermissions(_CamelModel):
     quota_tier: str | None = None
 
 
-class AppRole(_CamelModel):
+class AppRole(CamelModel):
     """A stored AppRole."""
 
     role_id: str = Field(pattern=ROLE_ID_PATTERN)
@@ -53,7 +50,7 @@ class AppRole(_CamelModel):
     created_by: str | None = None
 
 
-class AppRoleCreate(_CamelModel):
+class AppRoleCreate(CamelModel):
     """``POST /admin/roles/`` body."""
 
     role_id: str = Field(pattern=ROLE_ID_PATTERN)
@@ -68,7 +65,7 @@ class AppRoleCreate(_CamelModel):
     enabled: bool = True
 
 
-class AppRoleUpdate(_CamelModel):
+class AppRoleUpdate(CamelModel):
     """``PATCH /admin/roles/{roleId}`` body: only the fields sent change."""
 
     display_name: str | None = Field(default=None, min_length=1, max_length=100)
@@ -82,12 +79,12 @@ class AppRoleUpdate(_CamelModel):
     enabled: bool | None = None
 
 
-class AppRoleList(_CamelModel):
+class AppRoleList(CamelModel):
     roles: list[AppRole]
     total: int
 
 
-class UserEffectivePermissions(_CamelModel):
+class UserEffectivePermissions(CamelModel):
     """What one user may use, merged over all their AppRoles."""
 
     user_id: str

@@ -6,7 +6,8 @@ from enum import StrEnum
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
-from pydantic.alias_generators import to_camel
+
+from apis.shared.schema import CamelModel, OpenCamelModel
 
 __all__ = [
     "Attribution",
@@ -31,22 +32,13 @@ __all__ = [
 ]
 
 
-class _CamelModel(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, serialize_by_alias=True)
-
-
-class _OpenCamelModel(_CamelModel):
-    # Unknown fields are kept: clients and newer services may add preferences or metadata.
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, serialize_by_alias=True, extra="allow")
-
-
 class SessionStatus(StrEnum):
     ACTIVE = "active"
     ARCHIVED = "archived"
     DELETED = "deleted"
 
 
-class SessionPreferences(_OpenCamelModel):
+class SessionPreferences(OpenCamelModel):
     last_model: str | None = None
     last_temperature: float | None = None
     enabled_tools: list[str] | None = None
@@ -56,7 +48,7 @@ class SessionPreferences(_OpenCamelModel):
     system_prompt_hash: str | None = None
 
 
-class SessionMetadata(_OpenCamelModel):
+class SessionMetadata(OpenCamelModel):
     session_id: str
     user_id: str
     title: str
@@ -71,7 +63,7 @@ class SessionMetadata(_OpenCamelModel):
     deleted_at: str | None = None
 
 
-class SessionMetadataResponse(_OpenCamelModel):
+class SessionMetadataResponse(OpenCamelModel):
     """A session as the client reads it (no ``userId``)."""
 
     session_id: str
@@ -90,7 +82,7 @@ class SessionMetadataResponse(_OpenCamelModel):
         return cls.model_validate(data)
 
 
-class UpdateSessionMetadataRequest(_CamelModel):
+class UpdateSessionMetadataRequest(CamelModel):
     """``PUT /sessions/{id}/metadata``: a flat partial body; preference fields sit at the top level."""
 
     title: str | None = Field(default=None, max_length=500)
@@ -111,28 +103,28 @@ class UpdateSessionMetadataRequest(_CamelModel):
         return {name: getattr(self, name) for name in fields if getattr(self, name) is not None}
 
 
-class SessionsListResponse(_CamelModel):
+class SessionsListResponse(CamelModel):
     sessions: list[SessionMetadataResponse]
     next_token: str | None = None
 
 
-class BulkDeleteSessionsRequest(_CamelModel):
+class BulkDeleteSessionsRequest(CamelModel):
     session_ids: list[str] = Field(min_length=1, max_length=20)
 
 
-class BulkDeleteSessionResult(_CamelModel):
+class BulkDeleteSessionResult(CamelModel):
     session_id: str
     success: bool
     error: str | None = None
 
 
-class BulkDeleteSessionsResponse(_CamelModel):
+class BulkDeleteSessionsResponse(CamelModel):
     deleted_count: int
     failed_count: int
     results: list[BulkDeleteSessionResult]
 
 
-class MessageContent(_OpenCamelModel):
+class MessageContent(OpenCamelModel):
     """A content block: ``text``, or one of the structured blocks kept as dicts."""
 
     type: str = "text"
@@ -144,12 +136,12 @@ class MessageContent(_OpenCamelModel):
     reasoning_content: dict[str, Any] | None = None
 
 
-class LatencyMetrics(_CamelModel):
+class LatencyMetrics(CamelModel):
     time_to_first_token: float = 0
     end_to_end_latency: float = 0
 
 
-class MessageTokenUsage(_CamelModel):
+class MessageTokenUsage(CamelModel):
     input_tokens: int = 0
     output_tokens: int = 0
     total_tokens: int = 0
@@ -157,7 +149,7 @@ class MessageTokenUsage(_CamelModel):
     cache_read_input_tokens: int | None = None
 
 
-class ModelInfo(_OpenCamelModel):
+class ModelInfo(OpenCamelModel):
     model_id: str
     model_name: str = ""
     model_version: str | None = None
@@ -165,7 +157,7 @@ class ModelInfo(_OpenCamelModel):
     pricing_snapshot: dict[str, Any] | None = None
 
 
-class Attribution(_OpenCamelModel):
+class Attribution(OpenCamelModel):
     user_id: str
     session_id: str
     timestamp: str
@@ -173,14 +165,14 @@ class Attribution(_OpenCamelModel):
     tags: list[str] | None = None
 
 
-class Citation(_CamelModel):
+class Citation(CamelModel):
     assistant_id: str
     document_id: str
     file_name: str
     text: str
 
 
-class MessageMetadata(_OpenCamelModel):
+class MessageMetadata(OpenCamelModel):
     latency: LatencyMetrics | None = None
     token_usage: MessageTokenUsage | None = None
     model_info: ModelInfo | None = None
@@ -189,7 +181,7 @@ class MessageMetadata(_OpenCamelModel):
     citations: list[Citation] | None = None
 
 
-class Message(_CamelModel):
+class Message(CamelModel):
     """A message to store."""
 
     role: Literal["user", "assistant", "system"]

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
-from pydantic.alias_generators import to_camel
+from pydantic import Field, field_validator
+
+from apis.shared.schema import CamelModel
 
 __all__ = ["UserListItem", "UserProfile", "UserStatus", "UsersPage"]
 
@@ -16,11 +17,7 @@ class UserStatus(StrEnum):
     SUSPENDED = "suspended"
 
 
-class _CamelModel(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, serialize_by_alias=True)
-
-
-class UserProfile(_CamelModel):
+class UserProfile(CamelModel):
     """A user as the platform knows them (synced from the identity provider at login)."""
 
     user_id: str
@@ -39,7 +36,7 @@ class UserProfile(_CamelModel):
         return value.lower()
 
 
-class UserListItem(_CamelModel):
+class UserListItem(CamelModel):
     """A row of the admin user list."""
 
     user_id: str
@@ -61,7 +58,7 @@ class UserListItem(_CamelModel):
         )
 
 
-class UsersPage(_CamelModel):
+class UsersPage(CamelModel):
     """One page of users, newest login first; ``next_cursor`` is None on the last page."""
 
     users: list[UserProfile]
