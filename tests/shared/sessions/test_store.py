@@ -241,3 +241,36 @@ def test_the_update_transaction_is_guarded_by_the_version(store: SessionStore) -
     assert put_listing["Put"]["Item"]["SK"] == {"S": "S#ACTIVE#2026-11-05T00:00:00.000Z#s1"}
     assert put_message["Put"]["Item"]["SK"] == {"S": "M#s1#00000000"}
     assert put_message["Put"]["ConditionExpression"] == "attribute_not_exists(PK)"
+
+
+def test_the_message_append_transaction_with_stubber(dynamodb) -> None:
+    from botocore.stub import ANY, Stubber
+
+    from apis.shared.aws import to_item
+
+    store = SessionStore(dynamodb, "sessions", sleep=lambda s: None)
+    stored = {
+        "PK": "USER#u1", "SK": "SESSION#s1", "version": 3, "sessionId": "s1", "userId": "u1", "title": "T",
+        "status": "active", "createdAt": "2026-11-01T00:00:00.000Z", "lastMessageAt": "2026-11-01T00:00:00.000Z",
+        "messageCount": 2,
+    }  # fmt: skip
+    get = {"TableName": "sessions", "Key": to_item({"PK": "USER#u1", "SK": "SESSION#s1"}), "ConsistentRead": True}
+    move = {
+        "TransactItems": [
+            {"Put": {"TableName": "sessions", "Item": ANY, "ConditionExpression": "version = :version",
+                     "ExpressionAttributeValues": {":version": {"N": "3"}}}},
+            {"Delete": {"TableName": "sessions",
+                        "Key": to_item({"PK": "USER#u1", "SK": "S#ACTIVE#2026-11-01T00:00:00.000Z#s1"})}},
+            {"Put": {"TableName": "sessions", "Item": ANY}},
+            {"Put": {"TableName": "sessions", "Item": ANY, "ConditionExpression": "attribute_not_exists(PK)"}},
+        ]
+    }  # fmt: skip
+    conflict = {"CancellationReasons": [{"Code": "ConditionalCheckFailed"}, {"Code": "None"}]}
+    with Stubber(dynamodb) as stubber:
+        stubber.add_response("get_item", {"Item": to_item(stored)}, get)
+        stubber.add_client_error("transact_write_items", "TransactionCanceledException", modeled_fields=conflict)
+        stubber.add_response("get_item", {"Item": to_item(stored)}, get)
+        stubber.add_response("transact_write_items", {}, move)
+        index = store.append_message("s1", "u1", text("hi", timestamp="2026-11-02T00:00:00.000Z"))
+        stubber.assert_no_pending_responses()
+    assert index == 2, "a lost race is retried from a fresh read"
