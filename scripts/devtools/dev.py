@@ -71,6 +71,9 @@ def start_service(config: Config, spec: ServiceSpec) -> bool:
         f"{spec.env_prefix}HOST": "127.0.0.1",
         f"{spec.env_prefix}PORT": str(service_port(spec)),
         f"{spec.env_prefix}LOG_JSON": "false",
+        # Until the local OIDC issuer lands (issue #5), development runs without tokens;
+        # the services refuse this mode anywhere but development.
+        f"{spec.env_prefix}AUTH_MODE": "disabled",
     }
     server.start([str(python), "-m", spec.module], env=env, cwd=config.root, timeout=60.0)
     return True

@@ -15,7 +15,13 @@ import boto3
 from apis.shared.auth import OIDC_STATE_TABLE
 from apis.shared.aws import client_config, create_table
 from apis.shared.files import USER_FILES_TABLE
-from apis.shared.models import MANAGED_MODELS_TABLE
+from apis.shared.models import (
+    MANAGED_MODELS_TABLE,
+    ManagedModelCreate,
+    ManagedModelRepository,
+    ManagedModelService,
+    ModelProvider,
+)
 from apis.shared.quota import (
     COST_RECORDS_TABLE,
     COST_SUMMARY_TABLE,
@@ -57,6 +63,25 @@ DEFAULT_TIER = QuotaTierCreate(
 )
 
 
+# One enabled model, visible to the development user (JWT role "Developer");
+# in development the inference API answers it with the local model.
+DEV_MODEL = ManagedModelCreate(
+    model_id="us.anthropic.claude-haiku-4-5-20251001-v1:0",
+    model_name="Claude Haiku 4.5",
+    provider=ModelProvider.BEDROCK,
+    provider_name="Anthropic",
+    input_modalities=["TEXT", "IMAGE", "DOCUMENT"],
+    output_modalities=["TEXT"],
+    max_input_tokens=200_000,
+    max_output_tokens=8192,
+    available_to_roles=["Developer"],
+    input_price_per_million_tokens=Decimal("1.00"),
+    output_price_per_million_tokens=Decimal("5.00"),
+    cache_write_price_per_million_tokens=Decimal("1.25"),
+    cache_read_price_per_million_tokens=Decimal("0.10"),
+)
+
+
 def dynamodb_client(config: Config) -> Any:
     return boto3.client(
         "dynamodb",
@@ -83,4 +108,8 @@ def seed(config: Config) -> list[str]:
         )
         quotas.create_assignment(assignment, created_by="scripts/dev")
         created.append("default quota assignment")
+    models = ManagedModelService(ManagedModelRepository(client, "managed-models"))
+    if models.get_by_model_id(DEV_MODEL.model_id) is None:
+        models.create(DEV_MODEL)
+        created.append(f"managed model {DEV_MODEL.model_id}")
     return created

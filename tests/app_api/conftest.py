@@ -1,17 +1,53 @@
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import pytest
 from fastapi.testclient import TestClient
 
+from apis.app_api.container import build_container
 from apis.app_api.main import create_app
 from apis.app_api.settings import AppApiSettings
+from apis.shared.auth import AuthConfig, Authenticator, JwksCache
+from apis.shared.models import MANAGED_MODELS_TABLE
+from apis.shared.rbac import APP_ROLES_TABLE
+from apis.shared.users import USERS_TABLE
+from tests.support.aws import dynamodb_client, mocked_aws, table
+from tests.support.tokens import AUDIENCE, ISSUER, SigningKey, issue, jwks
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+SIGNING_KEY = SigningKey("app-api-test")
 
 
 @pytest.fixture
 def settings() -> AppApiSettings:
-    return AppApiSettings(environment="test")
+    return AppApiSettings(environment="test", auth_issuer=ISSUER, auth_audiences=[AUDIENCE], auth_jwks_url="unused")
 
 
 @pytest.fixture
-def client(settings: AppApiSettings) -> TestClient:
-    return TestClient(create_app(settings), raise_server_exceptions=False)
+def dynamodb(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    with mocked_aws(monkeypatch):
+        client = dynamodb_client()
+        for name, definition in (("users", USERS_TABLE), ("app-roles", APP_ROLES_TABLE),
+                                 ("managed-models", MANAGED_MODELS_TABLE)):  # fmt: skip
+            table(client, name, definition)
+        yield client
+
+
+@pytest.fixture
+def app(settings: AppApiSettings, dynamodb: Any):
+    config = AuthConfig(issuer=ISSUER, audiences=(AUDIENCE,), jwks_url="unused")
+    authenticator = Authenticator(config, keys=JwksCache(lambda: jwks(SIGNING_KEY)))
+    return create_app(settings, container=build_container(settings, dynamodb=dynamodb, authenticator=authenticator))
+
+
+@pytest.fixture
+def client(app) -> Iterator[TestClient]:
+    with TestClient(app, raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+def bearer(**claims: Any) -> dict[str, str]:
+    return {"Authorization": f"Bearer {issue(SIGNING_KEY, **claims)}"}

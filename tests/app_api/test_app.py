@@ -19,12 +19,14 @@ def test_settings_default_to_production(monkeypatch: pytest.MonkeyPatch) -> None
 
 
 def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("APP_API_AUTH_AUDIENCES", '["api://a", "b"]')
     monkeypatch.setenv("APP_API_ENVIRONMENT", "development")
     monkeypatch.setenv("APP_API_PORT", "9000")
     get_settings.cache_clear()
     try:
         assert get_settings().expose_internal_errors is True
         assert get_settings().port == 9000
+        assert get_settings().auth_audiences == ["api://a", "b"]
     finally:
         get_settings.cache_clear()
 
@@ -43,8 +45,16 @@ def test_unknown_route_is_an_enveloped_404(client: TestClient) -> None:
 
 
 @pytest.mark.parametrize(("environment", "exposed"), [("production", False), ("development", True)])
-def test_dependency_errors_expose_internal_text_only_in_development(environment: str, exposed: bool) -> None:
-    app = create_app(AppApiSettings(environment=environment))
+def test_dependency_errors_expose_internal_text_only_in_development(
+    environment: str, exposed: bool, app, settings
+) -> None:
+    app.state.settings = settings
+    from apis.app_api.container import build_container
+    from apis.shared.auth import AuthConfig, Authenticator, AuthMode
+
+    configured = settings.model_copy(update={"environment": environment})
+    dev_auth = Authenticator(AuthConfig(mode=AuthMode.DISABLED, environment="development"))
+    app = create_app(configured, container=build_container(configured, dynamodb=object(), authenticator=dev_auth))
 
     @app.get("/boom")
     def boom() -> None:
