@@ -74,6 +74,7 @@ def start_service(config: Config, spec: ServiceSpec) -> bool:
         # Until the local OIDC issuer lands (issue #5), development runs without tokens;
         # the services refuse this mode anywhere but development.
         f"{spec.env_prefix}AUTH_MODE": "disabled",
+        f"{spec.env_prefix}AWS_ENDPOINT_URL": config.aws_endpoint_url,
     }
     server.start([str(python), "-m", spec.module], env=env, cwd=config.root, timeout=60.0)
     return True

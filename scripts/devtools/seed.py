@@ -63,6 +63,8 @@ DEFAULT_TIER = QuotaTierCreate(
 )
 
 
+DEV_BUCKETS = ("user-files", "rag-documents")
+
 # One enabled model, visible to the development user (JWT role "Developer");
 # in development the inference API answers it with the local model.
 DEV_MODEL = ManagedModelCreate(
@@ -108,6 +110,19 @@ def seed(config: Config) -> list[str]:
         )
         quotas.create_assignment(assignment, created_by="scripts/dev")
         created.append("default quota assignment")
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=config.aws_endpoint_url,
+        region_name=AWS_DEV_ENVIRONMENT["AWS_DEFAULT_REGION"],
+        aws_access_key_id=AWS_DEV_ENVIRONMENT["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=AWS_DEV_ENVIRONMENT["AWS_SECRET_ACCESS_KEY"],
+        config=client_config(),
+    )
+    existing = {bucket["Name"] for bucket in s3.list_buckets().get("Buckets", [])}
+    for bucket in DEV_BUCKETS:
+        if bucket not in existing:
+            s3.create_bucket(Bucket=bucket)
+            created.append(f"bucket {bucket}")
     models = ManagedModelService(ManagedModelRepository(client, "managed-models"))
     if models.get_by_model_id(DEV_MODEL.model_id) is None:
         models.create(DEV_MODEL)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import boto3
 import pytest
 from fastapi.testclient import TestClient
 
@@ -9,8 +10,11 @@ from apis.app_api.container import build_container
 from apis.app_api.main import create_app
 from apis.app_api.settings import AppApiSettings
 from apis.shared.auth import AuthConfig, Authenticator, JwksCache
+from apis.shared.aws import s3_client_config
+from apis.shared.files import USER_FILES_TABLE
 from apis.shared.models import MANAGED_MODELS_TABLE
 from apis.shared.rbac import APP_ROLES_TABLE
+from apis.shared.sessions import SESSIONS_METADATA_TABLE
 from apis.shared.users import USERS_TABLE
 from tests.support.aws import dynamodb_client, mocked_aws, table
 from tests.support.tokens import AUDIENCE, ISSUER, SigningKey, issue, jwks
@@ -30,17 +34,31 @@ def settings() -> AppApiSettings:
 def dynamodb(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     with mocked_aws(monkeypatch):
         client = dynamodb_client()
-        for name, definition in (("users", USERS_TABLE), ("app-roles", APP_ROLES_TABLE),
-                                 ("managed-models", MANAGED_MODELS_TABLE)):  # fmt: skip
+        tables = {
+            "users": USERS_TABLE,
+            "app-roles": APP_ROLES_TABLE,
+            "managed-models": MANAGED_MODELS_TABLE,
+            "sessions-metadata": SESSIONS_METADATA_TABLE,
+            "user-files": USER_FILES_TABLE,
+        }
+        for name, definition in tables.items():
             table(client, name, definition)
         yield client
 
 
 @pytest.fixture
-def app(settings: AppApiSettings, dynamodb: Any):
+def s3(dynamodb: Any) -> Any:
+    client = boto3.client("s3", region_name="us-east-1", config=s3_client_config())
+    client.create_bucket(Bucket="user-files")
+    return client
+
+
+@pytest.fixture
+def app(settings: AppApiSettings, dynamodb: Any, s3: Any):
     config = AuthConfig(issuer=ISSUER, audiences=(AUDIENCE,), jwks_url="unused")
     authenticator = Authenticator(config, keys=JwksCache(lambda: jwks(SIGNING_KEY)))
-    return create_app(settings, container=build_container(settings, dynamodb=dynamodb, authenticator=authenticator))
+    container = build_container(settings, dynamodb=dynamodb, s3=s3, authenticator=authenticator)
+    return create_app(settings, container=container)
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 
-from apis.app_api import SERVICE_NAME, catalog, health, users
+from apis.app_api import SERVICE_NAME, catalog, health, sessions, users
 from apis.app_api.container import AppApiContainer, build_container
 from apis.app_api.settings import AppApiSettings, get_settings
 from apis.shared.auth.dependencies import install_authentication
@@ -54,4 +54,5 @@ def create_app(settings: AppApiSettings | None = None, *, container: AppApiConta
     app.include_router(health.router)
     app.include_router(catalog.router)
     app.include_router(users.router)
+    app.include_router(sessions.router)
     return app

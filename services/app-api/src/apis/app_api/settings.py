@@ -39,6 +39,9 @@ class AppApiSettings(BaseSettings):
     users_table: str = "users"
     app_roles_table: str = "app-roles"
     managed_models_table: str = "managed-models"
+    sessions_table: str = "sessions-metadata"
+    user_files_table: str = "user-files"
+    user_files_bucket: str = "user-files"
 
     @property
     def expose_internal_errors(self) -> bool:
