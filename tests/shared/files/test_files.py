@@ -11,6 +11,7 @@ import boto3
 import pytest
 
 from apis.shared.aws import client_config, s3_client_config
+from apis.shared.errors import BadRequestError
 from apis.shared.files import (
     USER_FILES_TABLE,
     FileLimits,
@@ -205,7 +206,7 @@ def test_listings(files: FileUploadService, s3) -> None:
     assert [f.upload_id for f in rest.files] == [small] and rest.next_cursor is None
     assert files.list_user_files("u1", sort_by="date", sort_order="asc").files[0].upload_id == small
     assert len(files.list_user_files("u1", sort_by="type").files) == 3
-    with pytest.raises(Exception, match="sortBy") as bad_sort:
+    with pytest.raises(BadRequestError, match="sortBy") as bad_sort:
         files.list_user_files("u1", sort_by="colour")
     assert bad_sort.value.status_code == 400
     with pytest.raises(InvalidCursorError):

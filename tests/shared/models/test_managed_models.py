@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 
 from apis.shared.auth import User
+from apis.shared.errors import ConflictError
 from apis.shared.models import (
     MANAGED_MODELS_TABLE,
     DuplicateModelIdError,
@@ -89,7 +90,7 @@ def test_model_ids_stay_unique_across_create_rename_and_delete(service: ManagedM
 def test_a_stale_update_is_a_conflict(service: ManagedModelService, repository: ManagedModelRepository) -> None:
     model = service.create(create_data())
     repository.update(model, model.model_copy(update={"model_name": "theirs", "updated_at": "2030-01-01T00:00:00Z"}))
-    with pytest.raises(Exception) as stale:
+    with pytest.raises(ConflictError) as stale:
         repository.update(model, model.model_copy(update={"model_name": "mine", "updated_at": "2031-01-01"}))
     assert stale.value.status_code == 409
 

@@ -21,6 +21,7 @@ from apis.shared.auth.exceptions import (
     TokenSignatureError,
 )
 from apis.shared.auth.models import User
+from apis.shared.errors import InternalError
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -77,7 +78,8 @@ class JwtValidator:
             kid = header.get("kid")
             if not isinstance(kid, str) or not kid:
                 raise TokenMalformedError("Invalid token: no key id")
-            assert self._keys is not None
+            if self._keys is None:  # the constructor refuses this; kept for -O runs
+                raise InternalError("Token validation is misconfigured", detail="verify mode without keys")
             key = self._keys.get_key(kid)
         else:
             # AgentCore's authorizer verified the signature; the claims are still checked.

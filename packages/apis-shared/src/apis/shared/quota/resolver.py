@@ -21,6 +21,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from apis.shared.caching import TtlCache
+from apis.shared.errors import InternalError
 from apis.shared.quota.models import (
     PeriodType,
     QuotaAssignment,
@@ -65,7 +66,9 @@ def domain_matches(pattern: str, domain: str) -> bool:
 
 
 def _override_tier(override: QuotaOverride) -> QuotaTier:
-    assert override.monthly_cost_limit is not None
+    if override.monthly_cost_limit is None:
+        # QuotaOverrideCreate refuses this; an item written by other means is a data error.
+        raise InternalError("A custom-limit quota override has no limit", detail=override.override_id)
     return QuotaTier(
         tier_id=f"override_{override.override_id}"[:64],
         tier_name="Custom limit",
