@@ -19,6 +19,7 @@ from apis.shared.errors import (
     QuotaExceededError,
     create_error_response,
 )
+from apis.shared.files import FileQuotaExceededError
 from apis.shared.http import REQUEST_ID_HEADER, install_error_handlers
 
 if TYPE_CHECKING:
@@ -55,6 +56,10 @@ def build_app(*, expose_internal_errors: bool) -> FastAPI:
     @app.get("/quota")
     def quota() -> None:
         raise QuotaExceededError("Monthly quota used", retry_after=120, metadata={"quotaLimit": 10})
+
+    @app.get("/file-quota")
+    def file_quota() -> None:
+        raise FileQuotaExceededError(current_usage=900, max_allowed=1000, required_space=200)
 
     @app.get("/unauthenticated")
     def unauthenticated() -> None:
@@ -260,3 +265,15 @@ def test_incoming_request_id_is_replaced_when_not_plain(production: TestClient, 
     response = production.get("/ok", headers={REQUEST_ID_HEADER: incoming})
     assert response.headers[REQUEST_ID_HEADER] != incoming
     assert len(response.headers[REQUEST_ID_HEADER]) == 32
+
+
+def test_the_file_quota_error_has_the_flat_body_the_web_client_tests_for(production: TestClient) -> None:
+    response = production.get("/file-quota")
+    assert response.status_code == 403
+    body = response.json()
+    # The client's upload code checks `body.error === "QUOTA_EXCEEDED"` and reads the three numbers.
+    assert body["error"] == "QUOTA_EXCEEDED"
+    assert (body["currentUsage"], body["maxAllowed"], body["requiredSpace"]) == (900, 1000, 200)
+    assert body["code"] == "quota_exceeded"
+    assert body["message"] == body["detail"] == "File storage quota exceeded"
+    assert body["requestId"] == response.headers[REQUEST_ID_HEADER]

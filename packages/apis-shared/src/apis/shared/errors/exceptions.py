@@ -34,6 +34,7 @@ from apis.shared.errors.codes import ErrorCode
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
+    from apis.shared.errors.responses import ErrorDetail
 
 __all__ = [
     "ApisError",
@@ -95,6 +96,13 @@ class ApisError(Exception):
         if self.is_server_error and not expose_internal_errors:
             return None
         return self.detail
+
+    def response_body(self, detail: ErrorDetail) -> dict[str, Any]:
+        """Return the JSON body of this error's HTTP response: the envelope ``{"error": {...}}``.
+
+        Overridden only where a deployed client reads another shape.
+        """
+        return detail.to_body()
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(code={self.code.value!r}, message={self.message!r})"

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from apis.shared.errors import BadRequestError, ConflictError, ErrorCode, NotFoundError, PermissionDeniedError
+
+if TYPE_CHECKING:
+    from apis.shared.errors import ErrorDetail
 
 __all__ = [
     "FileNotReadyError",
@@ -52,3 +55,19 @@ class FileQuotaExceededError(PermissionDeniedError):
         self.current_usage = current_usage
         self.max_allowed = max_allowed
         self.required_space = required_space
+
+    def response_body(self, detail: ErrorDetail) -> dict[str, Any]:
+        """The flat body the web client recognises: it tests ``body.error === "QUOTA_EXCEEDED"``.
+
+        The envelope's members (code, message, detail, requestId) sit beside it
+        at the top level, so generic error handling still finds a message.
+        """
+        body = detail.model_dump(mode="json", by_alias=True, exclude_none=True, exclude={"metadata"})
+        return {
+            **body,
+            "error": "QUOTA_EXCEEDED",
+            "detail": detail.message,
+            "currentUsage": self.current_usage,
+            "maxAllowed": self.max_allowed,
+            "requiredSpace": self.required_space,
+        }

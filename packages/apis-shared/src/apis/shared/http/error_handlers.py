@@ -42,10 +42,12 @@ _UNEXPECTED_MESSAGE = "An unexpected error occurred"
 _MAX_VALIDATION_ERRORS_IN_MESSAGE = 3
 
 
-def _error_response(status_code: int, detail: ErrorDetail, headers: dict[str, str] | None = None) -> Response:
+def _error_response(
+    status_code: int, detail: ErrorDetail, headers: dict[str, str] | None = None, body: dict[str, Any] | None = None
+) -> Response:
     if status_code in (HTTPStatus.NO_CONTENT, HTTPStatus.NOT_MODIFIED):
         return Response(status_code=status_code, headers=headers)
-    return JSONResponse(status_code=status_code, content=detail.to_body(), headers=headers)
+    return JSONResponse(status_code=status_code, content=detail.to_body() if body is None else body, headers=headers)
 
 
 def _headers_for(exc: ApisError) -> dict[str, str]:
@@ -115,7 +117,7 @@ def install_error_handlers(
         detail = error_detail_from_exception(
             exc, expose_internal_errors=expose_internal_errors, request_id=get_request_id()
         )
-        return _error_response(exc.status_code, detail, _headers_for(exc))
+        return _error_response(exc.status_code, detail, _headers_for(exc), exc.response_body(detail))
 
     async def handle_http_exception(request: Request, exc: Exception) -> Response:
         exc = cast("StarletteHTTPException", exc)
