@@ -34,6 +34,7 @@ from apis.shared.errors.codes import ErrorCode
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
+
     from apis.shared.errors.responses import ErrorDetail
 
 __all__ = [
