@@ -6,13 +6,15 @@ import boto3
 import pytest
 from fastapi.testclient import TestClient
 
-from apis.app_api.container import build_container
+from apis.app_api.container import AwsClients, build_container
 from apis.app_api.main import create_app
 from apis.app_api.settings import AppApiSettings
+from apis.shared.assistants import ASSISTANTS_TABLE, LocalKnowledgeBase
 from apis.shared.auth import AuthConfig, Authenticator, JwksCache
 from apis.shared.aws import s3_client_config
 from apis.shared.files import USER_FILES_TABLE
-from apis.shared.models import MANAGED_MODELS_TABLE
+from apis.shared.models import MANAGED_MODELS_TABLE, LocalModelProvider
+from apis.shared.quota import COST_SUMMARY_TABLE, QUOTA_EVENTS_TABLE, QUOTAS_TABLE
 from apis.shared.rbac import APP_ROLES_TABLE
 from apis.shared.sessions import SESSIONS_METADATA_TABLE
 from apis.shared.users import USERS_TABLE
@@ -21,6 +23,8 @@ from tests.support.tokens import AUDIENCE, ISSUER, SigningKey, issue, jwks
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+
+    from fastapi import FastAPI
 
 SIGNING_KEY = SigningKey("app-api-test")
 
@@ -40,6 +44,10 @@ def dynamodb(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
             "managed-models": MANAGED_MODELS_TABLE,
             "sessions-metadata": SESSIONS_METADATA_TABLE,
             "user-files": USER_FILES_TABLE,
+            "assistants": ASSISTANTS_TABLE,
+            "user-quotas": QUOTAS_TABLE,
+            "quota-events": QUOTA_EVENTS_TABLE,
+            "user-cost-summary": COST_SUMMARY_TABLE,
         }
         for name, definition in tables.items():
             table(client, name, definition)
@@ -50,15 +58,38 @@ def dynamodb(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
 def s3(dynamodb: Any) -> Any:
     client = boto3.client("s3", region_name="us-east-1", config=s3_client_config())
     client.create_bucket(Bucket="user-files")
+    client.create_bucket(Bucket="rag-documents")
     return client
 
 
 @pytest.fixture
-def app(settings: AppApiSettings, dynamodb: Any, s3: Any):
+def knowledge_base() -> LocalKnowledgeBase:
+    return LocalKnowledgeBase(":memory:")
+
+
+@pytest.fixture
+def model() -> Any:
+    """The deterministic local model; tests swap in failing ones."""
+    return LocalModelProvider(environment="test")
+
+
+def make_app(settings: AppApiSettings, dynamodb: Any, s3: Any, knowledge_base: Any, model: Any) -> FastAPI:
+    """app-api on moto with the test signing key, the given settings, knowledge base and model."""
     config = AuthConfig(issuer=ISSUER, audiences=(AUDIENCE,), jwks_url="unused")
     authenticator = Authenticator(config, keys=JwksCache(lambda: jwks(SIGNING_KEY)))
-    container = build_container(settings, dynamodb=dynamodb, s3=s3, authenticator=authenticator)
+    container = build_container(
+        settings,
+        clients=AwsClients(dynamodb=dynamodb, s3=s3),
+        authenticator=authenticator,
+        knowledge_base=knowledge_base,
+        model_provider=model,
+    )
     return create_app(settings, container=container)
+
+
+@pytest.fixture
+def app(settings: AppApiSettings, dynamodb: Any, s3: Any, knowledge_base: LocalKnowledgeBase, model: Any) -> FastAPI:
+    return make_app(settings, dynamodb, s3, knowledge_base, model)
 
 
 @pytest.fixture
@@ -69,3 +100,13 @@ def client(app) -> Iterator[TestClient]:
 
 def bearer(**claims: Any) -> dict[str, str]:
     return {"Authorization": f"Bearer {issue(SIGNING_KEY, **claims)}"}
+
+
+ADMIN_ROLE = "Admin"
+SYSTEM_ADMIN_ROLE = "DotNetDevelopers"
+EMPLOYEE = "http://schemas.boisestate.edu/claims/employeenumber"
+
+
+def person(employee_number: str, email: str, *roles: str) -> dict[str, str]:
+    """Bearer headers of a user with that employee number (their user id), email and JWT roles."""
+    return bearer(**{EMPLOYEE: employee_number, "email": email, "roles": list(roles) or ["Faculty"]})

@@ -49,12 +49,17 @@ def test_dependency_errors_expose_internal_text_only_in_development(
     environment: str, exposed: bool, app, settings
 ) -> None:
     app.state.settings = settings
-    from apis.app_api.container import build_container
+    from apis.app_api.container import AwsClients, build_container
     from apis.shared.auth import AuthConfig, Authenticator, AuthMode
 
     configured = settings.model_copy(update={"environment": environment})
     dev_auth = Authenticator(AuthConfig(mode=AuthMode.DISABLED, environment="development"))
-    app = create_app(configured, container=build_container(configured, dynamodb=object(), authenticator=dev_auth))
+    app = create_app(
+        configured,
+        container=build_container(
+            configured, clients=AwsClients(dynamodb=object(), s3=object()), authenticator=dev_auth
+        ),
+    )
 
     @app.get("/boom")
     def boom() -> None:

@@ -6,10 +6,14 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from apis.app_api.container import AppApiContainer
+from apis.shared.auth import User
 from apis.shared.auth.dependencies import CurrentUser
+from apis.shared.auth.exceptions import RoleRequiredError
 from apis.shared.errors import InternalError
+from apis.shared.rbac import is_system_admin
+from apis.shared.rbac.dependencies import require_system_admin
 
-__all__ = ["ContainerDep", "CurrentUser", "get_container"]
+__all__ = ["AdminUser", "ContainerDep", "CurrentUser", "SystemAdminUser", "get_container", "require_admin"]
 
 
 def get_container(request: Request) -> AppApiContainer:
@@ -20,3 +24,15 @@ def get_container(request: Request) -> AppApiContainer:
 
 
 ContainerDep = Annotated[AppApiContainer, Depends(get_container)]
+
+
+def require_admin(user: CurrentUser, container: ContainerDep) -> User:
+    """Pass administrators: one of the configured admin JWT roles, or a system administrator."""
+    settings = container.settings
+    if set(user.roles) & set(settings.admin_roles) or is_system_admin(user, settings.admin_jwt_roles):
+        return user
+    raise RoleRequiredError("Administrator access required")
+
+
+AdminUser = Annotated[User, Depends(require_admin)]
+SystemAdminUser = Annotated[User, Depends(require_system_admin)]

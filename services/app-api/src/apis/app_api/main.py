@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 
-from apis.app_api import SERVICE_NAME, catalog, health, sessions, users
+from apis.app_api import SERVICE_NAME, assistants, catalog, chat, files, health, sessions, users
+from apis.app_api.admin.routes import router as admin_router
 from apis.app_api.container import AppApiContainer, build_container
 from apis.app_api.settings import AppApiSettings, get_settings
 from apis.shared.auth.dependencies import install_authentication
@@ -55,4 +56,8 @@ def create_app(settings: AppApiSettings | None = None, *, container: AppApiConta
     app.include_router(catalog.router)
     app.include_router(users.router)
     app.include_router(sessions.router)
+    app.include_router(files.router)
+    app.include_router(assistants.router)
+    app.include_router(chat.router)
+    app.include_router(admin_router)
     return app

@@ -1,0 +1,159 @@
+"""``/admin/quota``: tiers, assignments, overrides and events. Lists are bare JSON arrays; updates are PATCH.
+
+Every change empties this process's tier-resolution cache; other processes
+pick changes up within the resolver's TTL.
+"""
+
+# No `from __future__ import annotations`: FastAPI reads these annotations at runtime.
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response, status
+
+from apis.app_api.admin.models import UserQuotaInfo
+from apis.app_api.dependencies import AdminUser, ContainerDep
+from apis.shared.quota import (
+    QuotaAssignment,
+    QuotaAssignmentCreate,
+    QuotaAssignmentUpdate,
+    QuotaEvent,
+    QuotaEventType,
+    QuotaOverride,
+    QuotaOverrideCreate,
+    QuotaOverrideUpdate,
+    QuotaTier,
+    QuotaTierCreate,
+    QuotaTierUpdate,
+)
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/quota", tags=["admin: quota"])
+
+NO_CONTENT = status.HTTP_204_NO_CONTENT
+
+
+@router.get("/tiers", response_model=list[QuotaTier])
+def list_tiers(admin: AdminUser, container: ContainerDep, enabled_only: bool = False) -> list[QuotaTier]:
+    return container.quotas.list_tiers(enabled_only=enabled_only)
+
+
+@router.post("/tiers", response_model=QuotaTier, status_code=status.HTTP_201_CREATED)
+def create_tier(body: QuotaTierCreate, admin: AdminUser, container: ContainerDep) -> QuotaTier:
+    tier = container.quotas.create_tier(body, created_by=admin.email or admin.user_id)
+    container.quota_resolver.invalidate()
+    return tier
+
+
+@router.get("/tiers/{tier_id}", response_model=QuotaTier)
+def get_tier(tier_id: str, admin: AdminUser, container: ContainerDep) -> QuotaTier:
+    return container.quotas.get_tier_or_raise(tier_id)
+
+
+@router.patch("/tiers/{tier_id}", response_model=QuotaTier)
+def update_tier(tier_id: str, body: QuotaTierUpdate, admin: AdminUser, container: ContainerDep) -> QuotaTier:
+    tier = container.quotas.update_tier(tier_id, body)
+    container.quota_resolver.invalidate()
+    return tier
+
+
+@router.delete("/tiers/{tier_id}", status_code=NO_CONTENT)
+def delete_tier(tier_id: str, admin: AdminUser, container: ContainerDep) -> Response:
+    """A tier that assignments still point to is refused (409)."""
+    container.quotas.delete_tier(tier_id)
+    container.quota_resolver.invalidate()
+    return Response(status_code=NO_CONTENT)
+
+
+@router.get("/assignments", response_model=list[QuotaAssignment])
+def list_assignments(
+    admin: AdminUser, container: ContainerDep, enabled_only: bool = False, tier_id: str | None = None
+) -> list[QuotaAssignment]:
+    return container.quotas.list_assignments(enabled_only=enabled_only, tier_id=tier_id)
+
+
+@router.post("/assignments", response_model=QuotaAssignment, status_code=status.HTTP_201_CREATED)
+def create_assignment(body: QuotaAssignmentCreate, admin: AdminUser, container: ContainerDep) -> QuotaAssignment:
+    assignment = container.quotas.create_assignment(body, created_by=admin.email or admin.user_id)
+    container.quota_resolver.invalidate()
+    return assignment
+
+
+@router.get("/assignments/{assignment_id}", response_model=QuotaAssignment)
+def get_assignment(assignment_id: str, admin: AdminUser, container: ContainerDep) -> QuotaAssignment:
+    return container.quotas.get_assignment_or_raise(assignment_id)
+
+
+@router.patch("/assignments/{assignment_id}", response_model=QuotaAssignment)
+def update_assignment(
+    assignment_id: str, body: QuotaAssignmentUpdate, admin: AdminUser, container: ContainerDep
+) -> QuotaAssignment:
+    assignment = container.quotas.update_assignment(assignment_id, body)
+    container.quota_resolver.invalidate()
+    return assignment
+
+
+@router.delete("/assignments/{assignment_id}", status_code=NO_CONTENT)
+def delete_assignment(assignment_id: str, admin: AdminUser, container: ContainerDep) -> Response:
+    container.quotas.delete_assignment(assignment_id)
+    container.quota_resolver.invalidate()
+    return Response(status_code=NO_CONTENT)
+
+
+@router.get("/overrides", response_model=list[QuotaOverride])
+def list_overrides(
+    admin: AdminUser, container: ContainerDep, active_only: bool = False, user_id: str | None = None
+) -> list[QuotaOverride]:
+    return container.quotas.list_overrides(active_only=active_only, user_id=user_id)
+
+
+@router.post("/overrides", response_model=QuotaOverride, status_code=status.HTTP_201_CREATED)
+def create_override(body: QuotaOverrideCreate, admin: AdminUser, container: ContainerDep) -> QuotaOverride:
+    override = container.quotas.create_override(body, created_by=admin.email or admin.user_id)
+    container.quota_resolver.invalidate()
+    return override
+
+
+@router.get("/overrides/{override_id}", response_model=QuotaOverride)
+def get_override(override_id: str, admin: AdminUser, container: ContainerDep) -> QuotaOverride:
+    return container.quotas.get_override_or_raise(override_id)
+
+
+@router.patch("/overrides/{override_id}", response_model=QuotaOverride)
+def update_override(
+    override_id: str, body: QuotaOverrideUpdate, admin: AdminUser, container: ContainerDep
+) -> QuotaOverride:
+    override = container.quotas.update_override(override_id, body)
+    container.quota_resolver.invalidate()
+    return override
+
+
+@router.delete("/overrides/{override_id}", status_code=NO_CONTENT)
+def delete_override(override_id: str, admin: AdminUser, container: ContainerDep) -> Response:
+    container.quotas.delete_override(override_id)
+    container.quota_resolver.invalidate()
+    return Response(status_code=NO_CONTENT)
+
+
+@router.get("/events", response_model=list[QuotaEvent])
+def list_events(
+    admin: AdminUser,
+    container: ContainerDep,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    user_id: str | None = None,
+    tier_id: str | None = None,
+    event_type: QuotaEventType | None = None,
+) -> list[QuotaEvent]:
+    """Newest first."""
+    return container.quota_events.list_events(user_id=user_id, tier_id=tier_id, event_type=event_type, limit=limit)
+
+
+@router.get("/users/{user_id}", response_model=UserQuotaInfo)
+def user_quota_info(
+    user_id: str,
+    admin: AdminUser,
+    container: ContainerDep,
+    email: str | None = None,
+    roles: Annotated[str | None, Query(description="JWT roles, comma-separated")] = None,
+) -> UserQuotaInfo:
+    role_list = [role.strip() for role in (roles or "").split(",") if role.strip()]
+    return container.user_admin.quota_info(user_id, email, role_list)

@@ -1,0 +1,63 @@
+"""File routes of the client contract. Another user's upload is always 'not found'."""
+
+# No `from __future__ import annotations`: FastAPI reads these annotations at runtime.
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Response, status
+
+from apis.app_api.dependencies import ContainerDep, CurrentUser
+from apis.shared.files import (
+    CompleteUploadResponse,
+    FileListResponse,
+    FileResponse,
+    PresignRequest,
+    PresignResponse,
+    QuotaResponse,
+)
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/files", tags=["files"])
+
+
+@router.post("/presign", response_model=PresignResponse)
+def presign_upload(body: PresignRequest, user: CurrentUser, container: ContainerDep) -> PresignResponse:
+    """Record a pending upload and sign the browser's S3 PUT (type, size and storage quota checked first)."""
+    return container.files.request_presigned_url(user.user_id, body)
+
+
+@router.post("/{upload_id}/complete", response_model=CompleteUploadResponse)
+def complete_upload(upload_id: str, user: CurrentUser, container: ContainerDep) -> CompleteUploadResponse:
+    """Mark the upload ready once its object is in S3, adding it to the user's storage."""
+    return container.files.complete_upload(user.user_id, upload_id)
+
+
+@router.get("/quota", response_model=QuotaResponse)
+def file_quota(user: CurrentUser, container: ContainerDep) -> QuotaResponse:
+    return container.files.get_user_quota(user.user_id)
+
+
+@router.get("", response_model=FileListResponse)
+def list_files(
+    user: CurrentUser,
+    container: ContainerDep,
+    session_id: Annotated[str | None, Query(alias="sessionId", min_length=1)] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[str | None, Query()] = None,
+    sort_by: Annotated[Literal["date", "size", "type"], Query(alias="sortBy")] = "date",
+    sort_order: Annotated[Literal["asc", "desc"], Query(alias="sortOrder")] = "desc",
+) -> FileListResponse:
+    """Ready files: all of one session (oldest first), or a sorted page of all the user's files."""
+    if session_id is not None:
+        files = [FileResponse.from_metadata(f) for f in container.files.session_files(user.user_id, session_id)]
+        return FileListResponse(files=files, next_cursor=None, total_count=len(files))
+    return container.files.list_user_files(
+        user.user_id, limit=limit, cursor=cursor, sort_by=sort_by, sort_order=sort_order
+    )
+
+
+@router.delete("/{upload_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_file(upload_id: str, user: CurrentUser, container: ContainerDep) -> Response:
+    """Delete the object and the record, and give the bytes back to the user's storage quota."""
+    container.files.delete_file(user.user_id, upload_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

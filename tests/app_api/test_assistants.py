@@ -1,0 +1,213 @@
+"""Assistant routes: draft/create/list/get/update/archive/delete, shares, documents, test chat; access; failures."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from apis.shared.models import ModelThrottledError, TextDelta
+from tests.app_api.conftest import person
+from tests.support.faults import FAULT_IDS, FAULTS, inject_fault
+from tests.support.sse import parse_sse
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from fastapi.testclient import TestClient
+
+    from apis.shared.models import ModelEvent, ModelRequest
+
+ADA = person("111111111", "ada@example.edu")
+BOB = person("222222222", "bob@example.edu")
+CAROL = person("333333333", "carol@example.edu")
+
+ASSISTANT_FIELDS = {"assistantId", "ownerId", "ownerName", "name", "description", "instructions", "vectorIndexId",
+                    "visibility", "tags", "usageCount", "createdAt", "updatedAt", "status"}  # fmt: skip
+
+
+def create(client: TestClient, headers: dict[str, str] = ADA, **fields: Any) -> dict[str, Any]:
+    body = {"name": "Tutor", "description": "helps", "instructions": "Be brief.", "vectorIndexId": "idx_assistants",
+            "visibility": "PRIVATE", "tags": ["math"], "status": "COMPLETE", **fields}  # fmt: skip
+    response = client.post("/assistants", json=body, headers=headers)
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
+def add_document(client: TestClient, s3: Any, app: Any, assistant_id: str, text: bytes) -> str:
+    """Upload-url, the browser's PUT, then what the ingestion worker does when the object lands."""
+    request = {"filename": "notes.md", "contentType": "text/markdown", "sizeBytes": len(text)}
+    response = client.post(f"/assistants/{assistant_id}/documents/upload-url", headers=ADA, json=request)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert set(body) == {"documentId", "uploadUrl", "expiresIn"}
+    documents = app.state.container.documents
+    document = documents.get(assistant_id, body["documentId"])
+    s3.put_object(Bucket="rag-documents", Key=document.s3_key, Body=text, ContentType="text/markdown")
+    documents.process(assistant_id, body["documentId"])
+    return str(body["documentId"])
+
+
+def test_draft_then_create_in_the_contract_shape(client: TestClient) -> None:
+    draft = client.post("/assistants/draft", json={"name": "Untitled Assistant"}, headers=ADA)
+    assert draft.status_code == 200
+    assert draft.json()["status"] == "DRAFT" and draft.json()["name"] == "Untitled Assistant"
+    created = create(client, status="DRAFT")
+    assert set(created) >= ASSISTANT_FIELDS and created["ownerId"] == "111111111"
+    assert created["status"] == "DRAFT" and created["tags"] == ["math"]
+
+
+def test_list_owned_and_shared_with_me(client: TestClient) -> None:
+    mine = create(client, name="Mine")
+    create(client, name="Draft", status="DRAFT")
+    bobs = create(client, BOB, name="Bob's", visibility="SHARED")
+    shared = client.post(f"/assistants/{bobs['assistantId']}/shares", json={"emails": ["Ada@Example.edu"]},
+                         headers=BOB)  # fmt: skip
+    assert shared.json() == {"assistantId": bobs["assistantId"], "sharedWith": ["ada@example.edu"]}
+    params = {"include_drafts": "false", "include_archived": "false", "include_public": "false"}
+    listed = client.get("/assistants", params=params, headers=ADA).json()["assistants"]
+    by_name = {a["name"]: a for a in listed}
+    assert set(by_name) == {"Mine", "Bob's"}
+    assert by_name["Mine"]["isSharedWithMe"] is False and by_name["Bob's"]["isSharedWithMe"] is True
+    assert "ownerId" not in by_name["Bob's"]
+    with_drafts = client.get("/assistants", params={**params, "include_drafts": "true"}, headers=ADA).json()
+    assert len(with_drafts["assistants"]) == 3
+    assert client.get(f"/assistants/{bobs['assistantId']}", headers=ADA).status_code == 200
+    assert client.get(f"/assistants/{mine['assistantId']}", headers=ADA).json()["assistantId"] == mine["assistantId"]
+
+
+def test_get_is_404_when_missing_and_403_when_not_visible(client: TestClient) -> None:
+    bobs = create(client, BOB)
+    missing = client.get("/assistants/AST-nope", headers=ADA)
+    assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
+    hidden = client.get(f"/assistants/{bobs['assistantId']}", headers=ADA)
+    assert hidden.status_code == 403 and hidden.json()["error"]["code"] == "forbidden"
+    public = create(client, BOB, visibility="PUBLIC")
+    assert client.get(f"/assistants/{public['assistantId']}", headers=ADA).status_code == 200
+
+
+def test_only_the_owner_changes_an_assistant_others_get_404(client: TestClient) -> None:
+    mine = create(client)
+    path = f"/assistants/{mine['assistantId']}"
+    for response in (
+        client.put(path, json={"visibility": "PUBLIC"}, headers=BOB),
+        client.post(f"{path}/archive", json={}, headers=BOB),
+        client.delete(path, headers=BOB),
+        client.get(f"{path}/shares", headers=BOB),
+        client.post(f"{path}/shares", json={"emails": ["bob@example.edu"]}, headers=BOB),
+        client.request("DELETE", f"{path}/shares", json={"emails": ["x@example.edu"]}, headers=BOB),
+        client.get(f"{path}/documents", headers=BOB),
+        client.post(f"{path}/test-chat", json={"message": "hi"}, headers=BOB),
+    ):
+        assert response.status_code == 404, response.text
+        assert response.json()["error"]["code"] == "not_found"
+    updated = client.put(path, json={"visibility": "SHARED", "status": "COMPLETE", "name": "Renamed"}, headers=ADA)
+    assert updated.status_code == 200 and updated.json()["name"] == "Renamed"
+    archived = client.post(f"{path}/archive", json={}, headers=ADA)
+    assert archived.json()["status"] == "ARCHIVED"
+    assert client.delete(path, headers=ADA).status_code == 204
+    assert client.get(path, headers=ADA).status_code == 404
+
+
+def test_shares_add_only_new_emails_and_delete_takes_a_json_body(client: TestClient) -> None:
+    path = f"/assistants/{create(client, visibility='SHARED')['assistantId']}/shares"
+    client.post(path, json={"emails": ["bob@example.edu"]}, headers=ADA)
+    both = client.post(path, json={"emails": ["BOB@example.edu", "carol@example.edu"]}, headers=ADA).json()
+    assert sorted(both["sharedWith"]) == ["bob@example.edu", "carol@example.edu"]
+    left = client.request("DELETE", path, json={"emails": ["bob@example.edu"]}, headers=ADA).json()
+    assert left["sharedWith"] == ["carol@example.edu"]
+    assert client.get(path, headers=ADA).json()["sharedWith"] == ["carol@example.edu"]
+    empty = client.post(path, json={"emails": []}, headers=ADA)
+    assert empty.status_code == 422 and empty.json()["error"]["code"] == "validation_error"
+
+
+def test_documents_lifecycle(client: TestClient, s3: Any, app: Any) -> None:
+    assistant = create(client, visibility="SHARED")
+    path = f"/assistants/{assistant['assistantId']}/documents"
+    document_id = add_document(client, s3, app, assistant["assistantId"], b"# Tides\nThe moon pulls the sea.")
+    listed = client.get(path, headers=ADA).json()["documents"]
+    assert [d["documentId"] for d in listed] == [document_id]
+    document = client.get(f"{path}/{document_id}", headers=ADA).json()
+    assert document["status"] == "complete" and document["chunkCount"] == 1
+    assert set(document) >= {"documentId", "assistantId", "filename", "contentType", "sizeBytes", "createdAt"}
+    client.post(f"/assistants/{assistant['assistantId']}/shares", json={"emails": ["bob@example.edu"]}, headers=ADA)
+    download = client.get(f"{path}/{document_id}/download", headers=BOB)
+    assert download.status_code == 200 and download.json()["filename"] == "notes.md"
+    assert download.json()["expiresIn"] > 0 and "X-Amz-Signature" in download.json()["downloadUrl"]
+    assert client.get(f"{path}/{document_id}/download", headers=CAROL).status_code == 403
+    assert client.delete(f"{path}/{document_id}", headers=ADA).status_code == 204
+    gone = client.get(f"{path}/{document_id}", headers=ADA)
+    assert gone.status_code == 404  # the client keeps polling on 404
+    assert app.state.container.knowledge_base.search(assistant["assistantId"], "moon") == []
+
+
+def test_document_upload_refuses_unsupported_types(client: TestClient) -> None:
+    assistant = create(client)
+    request = {"filename": "a.exe", "contentType": "application/x-msdownload", "sizeBytes": 3}
+    response = client.post(f"/assistants/{assistant['assistantId']}/documents/upload-url", headers=ADA, json=request)
+    assert response.status_code == 400 and "file type" in response.json()["error"]["detail"]
+
+
+def test_deleting_an_assistant_deletes_its_documents(client: TestClient, s3: Any, app: Any) -> None:
+    assistant = create(client)
+    add_document(client, s3, app, assistant["assistantId"], b"Photosynthesis makes sugar from light.")
+    assert client.delete(f"/assistants/{assistant['assistantId']}", headers=ADA).status_code == 204
+    assert s3.list_objects_v2(Bucket="rag-documents").get("KeyCount") == 0
+    assert app.state.container.knowledge_base.search(assistant["assistantId"], "sugar") == []
+
+
+def test_test_chat_needs_a_processed_document(client: TestClient) -> None:
+    assistant = create(client)
+    response = client.post(f"/assistants/{assistant['assistantId']}/test-chat", json={"message": "hi"}, headers=ADA)
+    assert response.status_code == 400 and response.json()["error"]["code"] == "bad_request"
+
+
+def test_test_chat_streams_rag_debug_then_an_answer(client: TestClient, s3: Any, app: Any) -> None:
+    assistant = create(client)
+    add_document(client, s3, app, assistant["assistantId"], b"The capital of Atlantis is Poseidonia.")
+    response = client.post(f"/assistants/{assistant['assistantId']}/test-chat",
+                           json={"message": "What is the capital of Atlantis?"}, headers=ADA)  # fmt: skip
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/event-stream")
+    frames = parse_sse(response.text)
+    assert all(frame.event for frame in frames)  # the client's parser breaks on unnamed frames
+    names = [frame.event for frame in frames]
+    assert names[0] == "debug" and names[-1] == "done"
+    debug = frames[0].data
+    assert debug["type"] == "rag_debug" and debug["chunk_count"] == 1
+    assert "Poseidonia" in debug["chunks"][0]["text"]
+    assert names[1:4] == ["message_start", "content_block_start", "content_block_delta"]
+    text = "".join(f.data["text"] for f in frames if f.event == "content_block_delta" and f.data["type"] == "text")
+    assert text
+    assert "message_stop" in names
+
+
+class ThrottledMidStream:
+    name = "throttled"
+
+    def stream(self, request: ModelRequest) -> Iterator[ModelEvent]:
+        yield TextDelta("Partial ")
+        raise ModelThrottledError(retry_after=7)
+
+
+@pytest.mark.parametrize("model", [ThrottledMidStream()])
+def test_a_model_failure_mid_stream_is_the_conversational_error_sequence(client: TestClient, s3: Any, app: Any) -> None:
+    assistant = create(client)
+    add_document(client, s3, app, assistant["assistantId"], b"Anything at all.")
+    response = client.post(f"/assistants/{assistant['assistantId']}/test-chat", json={"message": "hi"}, headers=ADA)
+    frames = parse_sse(response.text)
+    names = [frame.event for frame in frames]
+    assert names[-6:] == ["content_block_start", "content_block_delta", "content_block_stop", "message_stop",
+                          "stream_error", "done"]  # fmt: skip
+    error = frames[-2].data
+    assert error["code"] == "rate_limit_exceeded" and error["recoverable"] is True and error["retry_after"] == 7
+
+
+@pytest.mark.parametrize("fault", FAULTS, ids=FAULT_IDS)
+def test_storage_failures_are_5xx_never_an_empty_200(client: TestClient, dynamodb: Any, fault) -> None:
+    assistant = create(client)
+    with inject_fault(dynamodb, "GetItem", fault):
+        response = client.get(f"/assistants/{assistant['assistantId']}", headers=ADA)
+    assert response.status_code == fault.status and response.json()["error"]["code"] == fault.code
+    with inject_fault(dynamodb, "Query", fault):
+        listed = client.get("/assistants", headers=ADA)
+    assert listed.status_code == fault.status and listed.json()["error"]["code"] == fault.code
