@@ -3,11 +3,16 @@
     scripts/dev [up] [--detach]     start everything (foreground: Ctrl-C stops what it started)
     scripts/dev down [--all]        stop what `scripts/dev up` started (--all: every server of the checkout)
     scripts/dev status              what runs, where
+    scripts/dev token [--admin] [--user ID]   print a fresh access token for curl and scripts
 
 Services run in development mode against the embedded AWS endpoint, each from
 its own environment synced from its own uv.lock, so each runs the apis-shared
-release it pins. Ports: APIS_APP_API_PORT (8000), APIS_INFERENCE_API_PORT
-(8080), APIS_INDEX_PORT (3141), APIS_AWS_PORT (4566).
+release it pins. They verify tokens of a local OIDC issuer (`scripts/dev token`),
+app-api answers with the local model and a SQLite knowledge base, and the
+document ingestion worker reads the S3 events of the documents bucket.
+Ports: APIS_APP_API_PORT (8000), APIS_INFERENCE_API_PORT (8080),
+APIS_INDEX_PORT (3141), APIS_AWS_PORT (4566), APIS_ISSUER_PORT (8090),
+APIS_WORKER_PORT (8002).
 """
 
 from __future__ import annotations
@@ -24,16 +29,17 @@ from devtools.build import uv_command
 from devtools.config import SERVICES, Config, ServiceSpec, load_config
 from devtools.errors import CommandError
 from devtools.index import index_server, start_index
+from devtools.issuer import environment_for, issue_token, issuer_server, start_issuer
 from devtools.pin import current_pin
 from devtools.proc import BackgroundServer
 from devtools.rebuild import fill_index
-from devtools.seed import seed
+from devtools.seed import ingestion_queue_url, seed
 
 if TYPE_CHECKING:
     from pathlib import Path
     from types import FrameType
 
-__all__ = ["main", "service_port", "service_server", "start_service"]
+__all__ = ["main", "service_port", "service_server", "start_service", "start_worker", "worker_server"]
 
 
 def service_port(spec: ServiceSpec) -> int:
@@ -59,30 +65,61 @@ def sync_service(config: Config, spec: ServiceSpec) -> None:
         raise CommandError(f"uv sync of {spec.name} failed:\n{result.stderr.strip()}")
 
 
+def worker_port() -> int:
+    return int(os.environ.get("APIS_WORKER_PORT", "8002"))
+
+
+def worker_server(config: Config) -> BackgroundServer:
+    url = f"http://127.0.0.1:{worker_port()}/health"
+    return BackgroundServer("ingestion-worker", config.run_dir, config.log_dir, url)
+
+
+def service_environment(config: Config, spec: ServiceSpec) -> dict[str, str]:
+    prefix = spec.env_prefix
+    env = {
+        **aws_environment(config),
+        **environment_for(prefix),
+        f"{prefix}ENVIRONMENT": "development",
+        f"{prefix}HOST": "127.0.0.1",
+        f"{prefix}PORT": str(service_port(spec)),
+        f"{prefix}LOG_JSON": "false",
+        f"{prefix}AWS_ENDPOINT_URL": config.aws_endpoint_url,
+        # Local stand-ins for Bedrock and S3 Vectors; both refuse to run outside development.
+        f"{prefix}MODEL_PROVIDER": "local",
+        f"{prefix}KNOWLEDGE_BASE": "local",
+        f"{prefix}KNOWLEDGE_BASE_PATH": str(config.local_dir / "dev" / "knowledge-base.sqlite"),
+    }
+    if spec.name == "app-api":
+        env[f"{prefix}INGESTION_QUEUE_URL"] = ingestion_queue_url(config)
+        env[f"{prefix}WORKER_PORT"] = str(worker_port())
+    return env
+
+
 def start_service(config: Config, spec: ServiceSpec) -> bool:
     server = service_server(config, spec)
     if server.pid() is not None and server.is_ready():
         return False
     sync_service(config, spec)
     python = spec.directory(config.root) / ".venv" / "bin" / "python"
-    env = {
-        **aws_environment(config),
-        f"{spec.env_prefix}ENVIRONMENT": "development",
-        f"{spec.env_prefix}HOST": "127.0.0.1",
-        f"{spec.env_prefix}PORT": str(service_port(spec)),
-        f"{spec.env_prefix}LOG_JSON": "false",
-        # Until the local OIDC issuer lands (issue #5), development runs without tokens;
-        # the services refuse this mode anywhere but development.
-        f"{spec.env_prefix}AUTH_MODE": "disabled",
-        f"{spec.env_prefix}AWS_ENDPOINT_URL": config.aws_endpoint_url,
-    }
-    server.start([str(python), "-m", spec.module], env=env, cwd=config.root, timeout=60.0)
+    server.start([str(python), "-m", spec.module], env=service_environment(config, spec), cwd=config.root, timeout=60.0)
+    return True
+
+
+def start_worker(config: Config) -> bool:
+    """The document ingestion worker, from app-api's environment (synced by start_service)."""
+    server = worker_server(config)
+    if server.pid() is not None and server.is_ready():
+        return False
+    spec = SERVICES["app-api"]
+    python = spec.directory(config.root) / ".venv" / "bin" / "python"
+    env = service_environment(config, spec)
+    server.start([str(python), "-m", "apis.app_api.ingestion"], env=env, cwd=config.root, timeout=60.0)
     return True
 
 
 def _servers(config: Config) -> list[BackgroundServer]:
     services = [service_server(config, spec) for spec in SERVICES.values()]
-    return [*services, aws_server(config), index_server(config)]
+    return [worker_server(config), *services, issuer_server(config), aws_server(config), index_server(config)]
 
 
 def up(config: Config, *, detach: bool) -> int:
@@ -93,12 +130,16 @@ def up(config: Config, *, detach: bool) -> int:
             started.append(index_server(config))
         if start_aws(config):
             started.append(aws_server(config))
+        if start_issuer(config):
+            started.append(issuer_server(config))
         seeded = seed(config)
         if seeded:
             print(f"seeded the embedded AWS endpoint: {', '.join(seeded)}")
         for spec in SERVICES.values():
             if start_service(config, spec):
                 started.append(service_server(config, spec))
+        if start_worker(config):
+            started.append(worker_server(config))
     except BaseException:
         for server in reversed(started):
             server.stop()
@@ -140,7 +181,17 @@ def _print_summary(config: Config) -> None:
         pin = current_pin((spec.directory(config.root) / "pyproject.toml").read_text())
         url = f"http://127.0.0.1:{service_port(spec)}"
         print(f"  {spec.name:<18} {url}  (apis-shared {pin}; try {url}{spec.health_path})")
+    print(f"  ingestion worker   {worker_server(config).ready_url}")
+    print(f"  OIDC issuer        {environment_for('')['AUTH_ISSUER']}")
     print(f"  logs               {config.log_dir}/")
+    print()
+    print("  user token   (also `scripts/dev token`):")
+    print(f"    {issue_token(config)}")
+    print("  admin token  (also `scripts/dev token --admin`):")
+    print(f"    {issue_token(config, admin=True)}")
+    print()
+    app = f"http://127.0.0.1:{service_port(SERVICES['app-api'])}"
+    print(f'  try: curl -H "Authorization: Bearer $(scripts/dev token)" {app}/models')
     print()
 
 
@@ -177,8 +228,16 @@ def main(argv: list[str] | None = None) -> int:
     down_parser = sub.add_parser("down", help="stop what `up` started")
     down_parser.add_argument("--all", action="store_true", help="stop every server of this checkout")
     sub.add_parser("status", help="what runs, where")
+    token_parser = sub.add_parser("token", help="print a fresh access token of the local issuer")
+    token_parser.add_argument("--admin", action="store_true", help="with the admin and system-admin roles")
+    token_parser.add_argument("--user", metavar="ID", help="the user id (employee number claim)")
+    token_parser.add_argument("--email", help="the email claim")
+    token_parser.add_argument("--name", help="the name claim")
     args = parser.parse_args(argv)
     config = load_config()
+    if args.command == "token":
+        print(issue_token(config, admin=args.admin, user_id=args.user, email=args.email, name=args.name))
+        return 0
     if args.command in (None, "up"):
         return up(config, detach=getattr(args, "detach", False))
     if args.command == "down":

@@ -8,10 +8,11 @@ Seeded: the system roles (``system_admin``, ``default``), the quota tier
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import boto3
 
+from apis.shared.assistants import ASSISTANTS_TABLE
 from apis.shared.auth import OIDC_STATE_TABLE
 from apis.shared.aws import client_config, create_table
 from apis.shared.files import USER_FILES_TABLE
@@ -40,7 +41,7 @@ if TYPE_CHECKING:
     from apis.shared.aws import TableDefinition
     from devtools.config import Config
 
-__all__ = ["DEV_TABLES", "seed"]
+__all__ = ["DEV_TABLES", "INGESTION_QUEUE", "ingestion_queue_url", "seed"]
 
 # Table names of the local stack; the services get them through their settings.
 DEV_TABLES: dict[str, TableDefinition] = {
@@ -53,6 +54,7 @@ DEV_TABLES: dict[str, TableDefinition] = {
     "sessions-metadata": COST_RECORDS_TABLE,
     "managed-models": MANAGED_MODELS_TABLE,
     "user-files": USER_FILES_TABLE,
+    "assistants": ASSISTANTS_TABLE,
 }
 
 DEFAULT_TIER = QuotaTierCreate(
@@ -64,6 +66,9 @@ DEFAULT_TIER = QuotaTierCreate(
 
 
 DEV_BUCKETS = ("user-files", "rag-documents")
+DOCUMENTS_BUCKET = "rag-documents"
+# S3 tells this queue about every document upload, as in production; the worker reads it.
+INGESTION_QUEUE = "document-ingestion"
 
 # One enabled model, visible to the development user (JWT role "Developer");
 # in development the inference API answers it with the local model.
@@ -85,8 +90,12 @@ DEV_MODEL = ManagedModelCreate(
 
 
 def dynamodb_client(config: Config) -> Any:
+    return dev_client(config, "dynamodb")
+
+
+def dev_client(config: Config, service: Literal["dynamodb", "s3", "sqs"]) -> Any:
     return boto3.client(
-        "dynamodb",
+        service,
         endpoint_url=config.aws_endpoint_url,
         region_name=AWS_DEV_ENVIRONMENT["AWS_DEFAULT_REGION"],
         aws_access_key_id=AWS_DEV_ENVIRONMENT["AWS_ACCESS_KEY_ID"],
@@ -110,21 +119,33 @@ def seed(config: Config) -> list[str]:
         )
         quotas.create_assignment(assignment, created_by="scripts/dev")
         created.append("default quota assignment")
-    s3 = boto3.client(
-        "s3",
-        endpoint_url=config.aws_endpoint_url,
-        region_name=AWS_DEV_ENVIRONMENT["AWS_DEFAULT_REGION"],
-        aws_access_key_id=AWS_DEV_ENVIRONMENT["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=AWS_DEV_ENVIRONMENT["AWS_SECRET_ACCESS_KEY"],
-        config=client_config(),
-    )
+    s3 = dev_client(config, "s3")
     existing = {bucket["Name"] for bucket in s3.list_buckets().get("Buckets", [])}
     for bucket in DEV_BUCKETS:
         if bucket not in existing:
             s3.create_bucket(Bucket=bucket)
             created.append(f"bucket {bucket}")
+    created += _wire_document_events(config, s3)
     models = ManagedModelService(ManagedModelRepository(client, "managed-models"))
     if models.get_by_model_id(DEV_MODEL.model_id) is None:
         models.create(DEV_MODEL)
         created.append(f"managed model {DEV_MODEL.model_id}")
     return created
+
+
+def ingestion_queue_url(config: Config) -> str:
+    return str(dev_client(config, "sqs").get_queue_url(QueueName=INGESTION_QUEUE)["QueueUrl"])
+
+
+def _wire_document_events(config: Config, s3: Any) -> list[str]:
+    """The documents bucket notifies the ingestion queue of new objects (S3 → SQS, as deployed)."""
+    sqs = dev_client(config, "sqs")
+    queue_url = sqs.create_queue(QueueName=INGESTION_QUEUE)["QueueUrl"]
+    if s3.get_bucket_notification_configuration(Bucket=DOCUMENTS_BUCKET).get("QueueConfigurations"):
+        return []
+    arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    s3.put_bucket_notification_configuration(
+        Bucket=DOCUMENTS_BUCKET,
+        NotificationConfiguration={"QueueConfigurations": [{"QueueArn": arn, "Events": ["s3:ObjectCreated:*"]}]},
+    )
+    return [f"document events {DOCUMENTS_BUCKET} -> {INGESTION_QUEUE}"]

@@ -6,8 +6,9 @@ import json
 import signal
 import subprocess
 import time
+import urllib.error
 import urllib.request
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import boto3
 
@@ -19,9 +20,18 @@ if TYPE_CHECKING:
     from tests.support.sandbox import Sandbox
 
 
-def get_json(url: str) -> tuple[dict, str | None]:
-    with urllib.request.urlopen(url, timeout=5) as response:
+def get_json(url: str, token: str | None = None) -> tuple[Any, str | None]:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=5) as response:
         return json.load(response), response.headers.get("X-Request-ID")
+
+
+def status_of(url: str, token: str | None = None) -> int:
+    try:
+        get_json(url, token)
+    except urllib.error.HTTPError as error:
+        return error.code
+    return 200
 
 
 def assert_seeded(endpoint: str) -> None:
@@ -45,6 +55,8 @@ def urls(sandbox: Sandbox) -> dict[str, str]:
         "app-api": f"http://127.0.0.1:{sandbox.app_api_port}/health",
         "inference-api": f"http://127.0.0.1:{sandbox.inference_api_port}/ping",
         "aws": f"http://127.0.0.1:{sandbox.aws_port}/moto-api/",
+        "issuer": f"http://127.0.0.1:{sandbox.issuer_port}/.well-known/jwks.json",
+        "worker": f"http://127.0.0.1:{sandbox.worker_port}/health",
         "index": f"http://127.0.0.1:{sandbox.index_port}/health",
     }
 
@@ -65,8 +77,19 @@ def test_detached_stack_serves_and_stops(sandbox: Sandbox) -> None:
         assert "seeded the embedded AWS endpoint" in started.stdout
         assert_seeded(f"http://127.0.0.1:{sandbox.aws_port}")
         assert http_ok(urls(sandbox)["index"])
+        assert "user token" in started.stdout and "admin token" in started.stdout
+        app = f"http://127.0.0.1:{sandbox.app_api_port}"
+        user = sandbox.script("dev", "token", check=True).stdout.strip()
+        admin = sandbox.script("dev", "token", "--admin", check=True).stdout.strip()
+        models, _ = get_json(f"{app}/models", user)
+        assert [m["modelId"] for m in models["models"]] == ["us.anthropic.claude-haiku-4-5-20251001-v1:0"]
+        assert status_of(f"{app}/models") == 401
+        assert status_of(f"{app}/admin/quota/tiers", user) == 403
+        tiers, _ = get_json(f"{app}/admin/quota/tiers", admin)
+        assert [t["tierId"] for t in tiers] == ["tier_basic"]
+        assert http_ok(urls(sandbox)["worker"]) and http_ok(urls(sandbox)["issuer"])
         status = sandbox.script("dev", "status", check=True).stdout
-        assert status.count("running") == 4
+        assert status.count("running") == 6
         log = (sandbox.root / ".local" / "logs" / "app-api.log").read_text()
         assert "GET /health" in log
     finally:

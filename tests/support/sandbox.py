@@ -52,6 +52,8 @@ class Sandbox:
     aws_port: int = field(default_factory=free_port)
     app_api_port: int = field(default_factory=free_port)
     inference_api_port: int = field(default_factory=free_port)
+    issuer_port: int = field(default_factory=free_port)
+    worker_port: int = field(default_factory=free_port)
 
     @property
     def index_url(self) -> str:
@@ -72,6 +74,8 @@ class Sandbox:
             "APIS_AWS_PORT": str(self.aws_port),
             "APIS_APP_API_PORT": str(self.app_api_port),
             "APIS_INFERENCE_API_PORT": str(self.inference_api_port),
+            "APIS_ISSUER_PORT": str(self.issuer_port),
+            "APIS_WORKER_PORT": str(self.worker_port),
             "GIT_AUTHOR_NAME": "sandbox",
             "GIT_AUTHOR_EMAIL": "sandbox@example.invalid",
             "GIT_COMMITTER_NAME": "sandbox",
