@@ -52,12 +52,17 @@ FAULT_IDS = [fault.name for fault in FAULTS]
 
 
 @contextmanager
-def inject_fault(client: Any, operation: str, fault: Fault) -> Iterator[list[str]]:
-    """Fail every ``operation`` call of ``client`` with ``fault``; yields the list of calls it failed."""
+def inject_fault(client: Any, operation: str, fault: Fault, *, table: str | None = None) -> Iterator[list[str]]:
+    """Fail every ``operation`` call of ``client`` with ``fault`` (only on ``table``, when given).
+
+    Yields the list of calls it failed.
+    """
     service = client.meta.service_model.service_name
     failed: list[str] = []
 
-    def fail(**_: Any) -> None:
+    def fail(params: dict[str, Any] | None = None, **_: Any) -> None:
+        if table is not None and (params or {}).get("TableName") != table:
+            return
         failed.append(operation)
         raise fault.exception(operation)
 

@@ -3,13 +3,18 @@ from __future__ import annotations
 import pytest
 
 from apis.shared.errors import (
+    ApisError,
+    BadRequestError,
     ConversationalErrorEvent,
+    DependencyUnavailableError,
     ErrorCode,
     StreamErrorEvent,
     build_conversational_error_event,
+    conversational_error_for,
     conversational_error_frames,
     format_sse,
 )
+from apis.shared.models import ModelAccessDeniedError, ModelThrottledError, ModelTimeoutError
 from tests.support.sse import parse_sse
 
 
@@ -98,3 +103,25 @@ def test_any_closing_event_can_end_the_sequence() -> None:
     assert frames[2].data["text"] == "You have used your quota."
     assert frames[4].data == {"stopReason": "quota_exceeded"}
     assert [frame.event for frame in frames[-2:]] == ["quota_exceeded", "done"]
+
+
+@pytest.mark.parametrize(
+    ("error", "code", "recoverable", "retry_after"),
+    [
+        (ModelThrottledError(retry_after=7), "rate_limit_exceeded", True, 7),
+        (ModelTimeoutError(), "timeout", True, None),
+        (DependencyUnavailableError("Sessions are unavailable"), "service_unavailable", True, None),
+        (ModelAccessDeniedError(detail="AccessDeniedException: no access"), "model_error", False, None),
+        (BadRequestError("Too long"), "bad_request", False, None),
+    ],
+)
+def test_a_platform_error_as_the_conversational_event(
+    error: ApisError, code: str, recoverable: bool, retry_after: int | None
+) -> None:
+    event = conversational_error_for(error, session_id="s1")
+    body = event.model_dump(mode="json", exclude_none=True)
+    assert body["code"] == code and body["recoverable"] is recoverable
+    assert body.get("retry_after") == retry_after and body["metadata"] == {"session_id": "s1"}
+    assert "AccessDeniedException" not in body["message"]  # internal text only when exposed
+    exposed = conversational_error_for(error, expose_error_text=True)
+    assert (error.detail or error.message) in exposed.message

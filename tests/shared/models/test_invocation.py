@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import boto3
 import pytest
+from botocore.eventstream import EventStream
 
 from apis.shared.aws import client_config
 from apis.shared.errors import ErrorCode, build_conversational_error_event, conversational_error_frames
@@ -201,3 +202,21 @@ def test_an_empty_answer_still_closes_the_message() -> None:
     frames = parse_sse("".join(model_answer_frames(iter([StreamStop("max_tokens")]), AnswerCollector())))
     assert [f.event for f in frames] == ["message_start", "message_stop"]
     assert frames[-1].data == {"stopReason": "max_tokens"}
+
+
+def test_leaving_early_closes_the_bedrock_stream(bedrock: tuple[FakeBedrock, BedrockModelProvider]) -> None:
+    fake, provider = bedrock
+    fake.reply = ("stream", answer_events("one", "two", "three"))
+    closed: list[bool] = []
+    original = EventStream.close
+
+    def recording_close(self: EventStream) -> None:
+        closed.append(True)
+        original(self)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(EventStream, "close", recording_close)
+        events = provider.stream(ModelRequest(model_id="m", messages=(ChatTurn("user", (TextBlock("hi"),)),)))
+        assert isinstance(next(events), TextDelta)
+        events.close()  # the client went away
+    assert closed == [True]

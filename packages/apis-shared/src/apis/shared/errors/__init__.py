@@ -26,6 +26,7 @@ from apis.shared.errors.streaming import (
     ConversationalErrorEvent,
     StreamErrorEvent,
     build_conversational_error_event,
+    conversational_error_for,
     conversational_error_frames,
     format_sse,
 )
@@ -50,6 +51,7 @@ __all__ = [
     "RateLimitExceededError",
     "StreamErrorEvent",
     "build_conversational_error_event",
+    "conversational_error_for",
     "conversational_error_frames",
     "create_error_response",
     "default_status_for",

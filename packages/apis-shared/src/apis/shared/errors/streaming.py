@@ -29,14 +29,20 @@ from apis.shared.errors.codes import ErrorCode
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
 
+    from apis.shared.errors.exceptions import ApisError
+
 __all__ = [
     "ClosingEvent",
     "ConversationalErrorEvent",
     "StreamErrorEvent",
     "build_conversational_error_event",
+    "conversational_error_for",
     "conversational_error_frames",
     "format_sse",
 ]
+
+# Worth retrying: the caller is throttled or the dependency is briefly away.
+_RECOVERABLE_STATUSES = frozenset({429, 503, 504})
 
 
 def format_sse(event: str, data: Mapping[str, Any] | BaseModel) -> str:
@@ -167,6 +173,26 @@ def build_conversational_error_event(
         recoverable=recoverable,
         retry_after=retry_after,
         metadata=metadata,
+    )
+
+
+def conversational_error_for(
+    error: ApisError, *, session_id: str | None = None, expose_error_text: bool = False
+) -> ConversationalErrorEvent:
+    """The ``stream_error`` event for a platform error raised after a stream started.
+
+    The code is the error's own; a throttled, unavailable or timed-out
+    dependency is ``recoverable`` (with the error's ``retry_after``). The text
+    the user reads is chosen from the code; the error's internal detail is
+    quoted only with ``expose_error_text``.
+    """
+    return build_conversational_error_event(
+        error.code,
+        error.detail if isinstance(error.detail, str) and error.detail else error.message,
+        session_id=session_id,
+        recoverable=error.status_code in _RECOVERABLE_STATUSES,
+        retry_after=error.retry_after,
+        expose_error_text=expose_error_text,
     )
 
 

@@ -107,13 +107,19 @@ class BedrockModelProvider:
         return params
 
     def stream(self, request: ModelRequest) -> Iterator[ModelEvent]:
+        """Yield the answer's events; closing this iterator early closes the HTTP stream, so Bedrock stops."""
         started = time.monotonic()
+        events = None
         try:
             response = self._client.converse_stream(**self.build_request(request))
-            for event in response["stream"]:
+            events = response["stream"]
+            for event in events:
                 yield from self._events(event, started)
         except (ClientError, BotoCoreError) as exc:
             raise translate_bedrock_error(exc) from exc
+        finally:
+            if events is not None:
+                events.close()
 
     @staticmethod
     def _events(event: dict[str, Any], started: float) -> Iterator[ModelEvent]:
