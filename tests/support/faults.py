@@ -7,6 +7,7 @@ parameter validation, exactly where a repository catches it.
 
 from __future__ import annotations
 
+import json
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -61,7 +62,7 @@ def inject_fault(client: Any, operation: str, fault: Fault, *, table: str | None
     failed: list[str] = []
 
     def fail(params: dict[str, Any] | None = None, **_: Any) -> None:
-        if table is not None and (params or {}).get("TableName") != table:
+        if table is not None and _table_of(params) != table:
             return
         failed.append(operation)
         raise fault.exception(operation)
@@ -72,6 +73,13 @@ def inject_fault(client: Any, operation: str, fault: Fault, *, table: str | None
         yield failed
     finally:
         client.meta.events.unregister(event, fail)
+
+
+def _table_of(request: dict[str, Any] | None) -> str | None:
+    """The table a serialized DynamoDB request (JSON protocol) addresses."""
+    body = (request or {}).get("body") or b"{}"
+    value = json.loads(body).get("TableName")
+    return str(value) if value is not None else None
 
 
 def assert_fault(raised: BaseException, fault: Fault) -> None:

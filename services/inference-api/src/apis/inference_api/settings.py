@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["Environment", "InferenceApiSettings", "get_settings"]
@@ -14,7 +14,7 @@ Environment = Literal["development", "test", "staging", "production"]
 
 
 class InferenceApiSettings(BaseSettings):
-    """Settings of one inference-api process."""
+    """Settings of one inference-api process. Table and bucket names default to the local stack's."""
 
     model_config = SettingsConfigDict(env_prefix="INFERENCE_API_", extra="ignore", frozen=True)
 
@@ -25,6 +25,52 @@ class InferenceApiSettings(BaseSettings):
     port: int = Field(default=8080, ge=1, le=65535)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_json: bool = True
+
+    # Authentication: full JWT validation by default; "trusted" when AgentCore's own
+    # JWT authorizer has already validated the token in front of the runtime.
+    auth_mode: Literal["verify", "trusted", "disabled"] = "verify"
+    auth_issuer: str = ""
+    auth_audiences: list[str] = Field(default_factory=list)
+    auth_jwks_url: str = ""
+    auth_allowed_roles: list[str] = Field(default_factory=list)
+
+    # AWS: the endpoint is set only for the embedded local endpoint; real AWS uses the default chain.
+    aws_region: str = "us-east-1"
+    aws_endpoint_url: str | None = None
+    users_table: str = "users"
+    app_roles_table: str = "app-roles"
+    managed_models_table: str = "managed-models"
+    sessions_table: str = "sessions-metadata"
+    user_files_table: str = "user-files"
+    user_files_bucket: str = "user-files"
+    assistants_table: str = "assistants"
+    documents_bucket: str = "rag-documents"
+    quotas_table: str = "user-quotas"
+    quota_events_table: str = "quota-events"
+    cost_summary_table: str = "user-cost-summary"
+    cost_records_table: str = "sessions-metadata"
+
+    # Models: Amazon Bedrock, or the deterministic local model (development and tests only).
+    model_provider: Literal["bedrock", "local"] = "bedrock"
+    # The client's "System Default" sends model_id null; this model answers it.
+    default_model_id: str = "us.anthropic.claude-haiku-4-5-20251001-v1:0"
+    model_timeout_seconds: float = Field(default=600.0, gt=0)
+    max_history_messages: int = Field(default=100, ge=0, le=1000)
+    quota_enforcement: bool = True
+
+    # Knowledge base of assistant documents (the one app-api's ingestion fills).
+    knowledge_base: Literal["s3vectors", "local"] = "s3vectors"
+    knowledge_base_path: str = ".local/dev/knowledge-base.sqlite"
+    vector_bucket: str = "assistants-vectors"
+    vector_index: str = "assistants-index"
+
+    @model_validator(mode="after")
+    def _development_backends_stay_in_development(self) -> InferenceApiSettings:
+        local_only = {"model_provider": self.model_provider, "knowledge_base": self.knowledge_base}
+        for name, value in local_only.items():
+            if value == "local" and self.environment not in ("development", "test"):
+                raise ValueError(f"{name}=local is for development and tests; {self.environment} needs AWS")
+        return self
 
     @property
     def expose_internal_errors(self) -> bool:

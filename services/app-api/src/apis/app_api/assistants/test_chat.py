@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import logging
 import uuid
-from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
 from apis.shared.assistants import DocumentStatus, augment_prompt_with_context
 from apis.shared.errors import (
     BadRequestError,
     ModelInvocationError,
-    build_conversational_error_event,
+    conversational_error_for,
     conversational_error_frames,
     format_sse,
 )
@@ -36,7 +35,6 @@ logger = logging.getLogger(__name__)
 
 TOP_K = 5
 DEBUG_TEXT_CHARS = 500
-_RECOVERABLE = {HTTPStatus.TOO_MANY_REQUESTS, HTTPStatus.SERVICE_UNAVAILABLE, HTTPStatus.GATEWAY_TIMEOUT}
 
 
 class TestChatService:
@@ -93,14 +91,7 @@ class TestChatService:
             yield from model_answer_frames(self._model.stream(request), collector)
         except ModelInvocationError as exc:
             logger.warning("test chat of session %s failed: %r", session_id, exc)
-            event = build_conversational_error_event(
-                exc.code,
-                exc.detail or exc.message,
-                session_id=session_id,
-                recoverable=exc.status_code in _RECOVERABLE,
-                retry_after=exc.retry_after,
-                expose_error_text=self._expose_error_text,
-            )
+            event = conversational_error_for(exc, session_id=session_id, expose_error_text=self._expose_error_text)
             yield from conversational_error_frames(event)
             return
         yield done_frame()
