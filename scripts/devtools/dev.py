@@ -204,7 +204,7 @@ def _wait_then_stop(started: list[BackgroundServer]) -> int:
 
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
-    print("Running. Press Ctrl-C to stop.")
+    print("Running. Press Ctrl-C to stop.", flush=True)
     status = 0
     while not stopping:
         dead = [server for server in started if server.pid() is None]

@@ -5,16 +5,18 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
+import threading
 import time
 import urllib.error
 import urllib.request
+import uuid
 from typing import TYPE_CHECKING, Any
 
 import boto3
 
 from apis.shared.quota import QuotaAssignmentType, QuotaRepository
 from apis.shared.rbac import AppRoleRepository
-from devtools.proc import http_ok, wait_until_ready
+from devtools.proc import http_ok
 
 if TYPE_CHECKING:
     from tests.support.sandbox import Sandbox
@@ -48,6 +50,50 @@ def assert_seeded(endpoint: str) -> None:
     quotas = QuotaRepository(client, "user-quotas")
     assert quotas.get_tier_or_raise("tier_basic").enabled
     assert quotas.assignments_of_type(QuotaAssignmentType.DEFAULT_TIER)[0].tier_id == "tier_basic"
+
+
+def call(method: str, url: str, token: str, body: Any = None, raw: bytes | None = None,
+         content_type: str = "application/json") -> Any:  # fmt: skip
+    data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+    headers = {"Content-Type": content_type}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    with urllib.request.urlopen(
+        urllib.request.Request(url, data=data, method=method, headers=headers), timeout=30
+    ) as r:
+        text = r.read().decode()
+        return json.loads(text) if r.headers.get_content_type() == "application/json" else text
+
+
+def chat_as_the_web_client(app: str, inference: str, token: str) -> None:
+    """The client's whole path: a model from /models, an assistant with an ingested document, an uploaded file."""
+    model = call("GET", f"{app}/models", token)["models"][0]
+    assistant = call("POST", f"{app}/assistants", token, {"name": "Geo", "instructions": "Be brief."})
+    documents = f"{app}/assistants/{assistant['assistantId']}/documents"
+    text = b"Lake Titicaca lies on the border of Peru and Bolivia."
+    upload = call("POST", f"{documents}/upload-url", token,
+                  {"filename": "lakes.txt", "contentType": "text/plain", "sizeBytes": len(text)})  # fmt: skip
+    call("PUT", upload["uploadUrl"], "", raw=text, content_type="text/plain")  # the browser's S3 PUT
+    deadline = time.monotonic() + 30
+    while call("GET", f"{documents}/{upload['documentId']}", token)["status"] != "complete":
+        assert time.monotonic() < deadline, "the ingestion worker did not process the document"
+        time.sleep(0.2)
+    session = str(uuid.uuid4())
+    notes = b"The lake is 3812 m above sea level."
+    attachment = {"sessionId": session, "filename": "notes.txt", "mimeType": "text/plain", "sizeBytes": len(notes)}
+    presigned = call("POST", f"{app}/files/presign", token, attachment)
+    call("PUT", presigned["presignedUrl"], "", raw=notes, content_type="text/plain")
+    call("POST", f"{app}/files/{presigned['uploadId']}/complete", token, {})
+    body = {"message": "Where is Lake Titicaca?", "session_id": session, "model_id": model["modelId"],
+            "provider": model["provider"], "enabled_tools": [], "file_upload_ids": [presigned["uploadId"]],
+            "assistant_id": assistant["assistantId"]}  # fmt: skip
+    stream = call("POST", f"{inference}/invocations?qualifier=DEFAULT", token, body)
+    events = [line.removeprefix("event: ") for line in stream.splitlines() if line.startswith("event: ")]
+    assert events[0] == "citation" and events[-1] == "done" and "content_block_delta" in events
+    assert "stream_error" not in events
+    messages = call("GET", f"{app}/sessions/{session}/messages", token)["messages"]
+    assert [m["role"] for m in messages] == ["user", "assistant"]
+    assert messages[0]["content"][0]["text"].endswith("[Attached files: notes.txt]")
 
 
 def urls(sandbox: Sandbox) -> dict[str, str]:
@@ -88,6 +134,7 @@ def test_detached_stack_serves_and_stops(sandbox: Sandbox) -> None:
         tiers, _ = get_json(f"{app}/admin/quota/tiers", admin)
         assert [t["tierId"] for t in tiers] == ["tier_basic"]
         assert http_ok(urls(sandbox)["worker"]) and http_ok(urls(sandbox)["issuer"])
+        chat_as_the_web_client(app, f"http://127.0.0.1:{sandbox.inference_api_port}", user)
         status = sandbox.script("dev", "status", check=True).stdout
         assert status.count("running") == 6
         log = (sandbox.root / ".local" / "logs" / "app-api.log").read_text()
@@ -109,17 +156,34 @@ def test_foreground_stack_stops_on_ctrl_c(sandbox: Sandbox) -> None:
         stderr=subprocess.STDOUT,
         text=True,
     )
+    lines: list[str] = []
+
+    def read() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.append(line)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
     try:
-        ready = wait_until_ready(urls(sandbox)["inference-api"], timeout=120, process=process)
-        assert ready, process.stdout.read() if process.poll() is not None else "not ready in time"
-        assert http_ok(urls(sandbox)["app-api"])
-        time.sleep(1)
+        # Ctrl-C once it says it runs; a Ctrl-C during start-up stops what started and exits 130.
+        deadline = time.monotonic() + 180
+        while not any(line.startswith("Running.") for line in lines):
+            assert process.poll() is None, "".join(lines)
+            assert time.monotonic() < deadline, "not running in time:\n" + "".join(lines)
+            time.sleep(0.2)
+        assert http_ok(urls(sandbox)["app-api"]) and http_ok(urls(sandbox)["worker"])
         process.send_signal(signal.SIGINT)
-        output, _ = process.communicate(timeout=60)
+        process.wait(timeout=60)
+        reader.join(timeout=10)
+        output = "".join(lines)
     finally:
         if process.poll() is None:
             process.kill()
-            process.communicate()
+            process.wait()
+        reader.join(timeout=10)
+        if process.stdout is not None:
+            process.stdout.close()
     assert process.returncode == 0, output
     assert "Stopped." in output
     for url in urls(sandbox).values():
