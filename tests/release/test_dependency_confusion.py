@@ -18,10 +18,10 @@ if TYPE_CHECKING:
 IMPOSTOR_VERSION = "99.0.0"
 
 
-def build_impostor(directory: Path, uv: str) -> Path:
-    """Wheels of an attacker's apis-shared: a higher version, and the pinned version with other bytes."""
+def build_impostor(directory: Path, uv: str, pinned: set[str]) -> Path:
+    """Wheels of an attacker's apis-shared: a higher version, and each pinned version with other bytes."""
     out = directory / "public"
-    for version in (IMPOSTOR_VERSION, "1.0.0", "1.1.0"):
+    for version in (IMPOSTOR_VERSION, *sorted(pinned)):
         project = directory / f"impostor-{version}"
         package = project / "src" / "apis" / "shared"
         package.mkdir(parents=True)
@@ -38,7 +38,8 @@ def build_impostor(directory: Path, uv: str) -> Path:
 
 @pytest.fixture(scope="module")
 def impostor_index(sandbox: Sandbox, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    packages = build_impostor(tmp_path_factory.mktemp("impostor"), sandbox.env["APIS_UV"])
+    pinned = {sandbox.pin_of(service) for service in ("app-api", "inference-api")}
+    packages = build_impostor(tmp_path_factory.mktemp("impostor"), sandbox.env["APIS_UV"], pinned)
     port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "pypiserver", "run", "--host", "127.0.0.1", "--port", str(port),

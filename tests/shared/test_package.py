@@ -17,7 +17,8 @@ PUBLIC_PACKAGES = {
         "ConversationalErrorEvent", "DependencyTimeoutError", "DependencyUnavailableError", "ErrorCode",
         "ErrorDetail", "InputValidationError", "InternalError", "ModelInvocationError", "NotFoundError",
         "PermissionDeniedError", "QuotaExceededError", "RateLimitExceededError", "StreamErrorEvent",
-        "build_conversational_error_event", "conversational_error_frames", "create_error_response",
+        "build_conversational_error_event", "conversational_error_for", "conversational_error_frames",
+        "create_error_response",
         "default_status_for", "error_detail_from_exception", "format_sse", "http_status_to_error_code",
     },
     "apis.shared.http": {
