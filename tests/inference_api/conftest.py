@@ -21,6 +21,9 @@ from apis.shared.models import (
     ManagedModelRepository,
     ManagedModelService,
     ModelProvider,
+    StreamStop,
+    TextDelta,
+    UsageReport,
 )
 from apis.shared.quota import (
     COST_SUMMARY_TABLE,
@@ -41,6 +44,8 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from fastapi import FastAPI
+
+    from apis.shared.models import ModelEvent, ModelRequest
 
 SIGNING_KEY = SigningKey("inference-api-test")
 EMPLOYEE = "http://schemas.boisestate.edu/claims/employeenumber"
@@ -118,6 +123,21 @@ def knowledge_base() -> LocalKnowledgeBase:
 def model() -> Any:
     """The deterministic local model; tests swap in scripted or failing ones."""
     return LocalModelProvider(environment="test")
+
+
+class RecordingModel:
+    """Answers "Answer N" with a fixed usage report and keeps every request it got."""
+
+    name = "recording"
+
+    def __init__(self) -> None:
+        self.requests: list[ModelRequest] = []
+
+    def stream(self, request: ModelRequest) -> Iterator[ModelEvent]:
+        self.requests.append(request)
+        yield TextDelta(f"Answer {len(self.requests)}")
+        yield StreamStop("end_turn")
+        yield UsageReport(input_tokens=1_000_000, output_tokens=200_000, latency_ms=30)
 
 
 def make_app(settings: InferenceApiSettings, dynamodb: Any, s3: Any, knowledge_base: Any, model: Any,

@@ -7,33 +7,16 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from apis.shared.assistants import AssistantRepository, AssistantService, Chunk, CreateAssistantRequest
-from apis.shared.models import ModelRequest, StreamStop, TextDelta
-from tests.inference_api.conftest import ADA, BOB, chat
+from tests.inference_api.conftest import ADA, BOB, RecordingModel, chat
 from tests.support.sse import parse_sse
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
-
     from fastapi.testclient import TestClient
-
-    from apis.shared.models import ModelEvent
-
-
-class Recording:
-    name = "recording"
-
-    def __init__(self) -> None:
-        self.requests: list[ModelRequest] = []
-
-    def stream(self, request: ModelRequest) -> Iterator[ModelEvent]:
-        self.requests.append(request)
-        yield TextDelta("Grounded answer.")
-        yield StreamStop("end_turn")
 
 
 @pytest.fixture
-def model() -> Recording:
-    return Recording()
+def model() -> RecordingModel:
+    return RecordingModel()
 
 
 @pytest.fixture
@@ -48,7 +31,9 @@ def assistant(dynamodb: Any, knowledge_base: Any) -> Any:
     return created
 
 
-def test_citations_one_per_chunk_then_the_grounded_answer(client: TestClient, assistant: Any, model: Recording) -> None:
+def test_citations_one_per_chunk_then_the_grounded_answer(
+    client: TestClient, assistant: Any, model: RecordingModel
+) -> None:
     frames = parse_sse(chat(client, message="Tell me about Lake Titicaca", assistant_id=assistant.assistant_id).text)
     citations = [frame.data for frame in frames if frame.event == "citation"]
     assert citations and all(set(c) == {"assistantId", "documentId", "fileName", "text"} for c in citations)

@@ -60,6 +60,7 @@ def test_a_bedrock_error_is_the_conversational_sequence(
     error = frames[5].data
     assert error["type"] == "stream_error" and error["code"] == code and error["recoverable"] is recoverable
     assert error["metadata"] == {"session_id": "s1"}
+    assert error.get("retry_after") == (5 if error_type == "ThrottlingException" else None)
     assert frames[2].data["text"] == error["message"]
     messages = SessionStore(dynamodb, "sessions-metadata").list_messages("s1", "111111111").messages
     assert [m.role for m in messages] == ["user", "assistant"]  # the conversation stays whole
@@ -132,3 +133,37 @@ def test_a_disconnect_stops_generation_and_keeps_what_was_said(app: Any, dynamod
     assert [m.role for m in messages] == ["user", "assistant"]
     assert messages[1].content[0].text.startswith("Once upon a time")
     assert messages[1].metadata.model_extra["stopReason"] == "cancelled"
+
+
+class FailsStorageAfterAnswering:
+    """Answers, and from then on DynamoDB refuses writes: the answer cannot be stored."""
+
+    name = "fails-storage"
+
+    def __init__(self, dynamodb: Any) -> None:
+        self.dynamodb = dynamodb
+
+    def stream(self, request: ModelRequest) -> Iterator[ModelEvent]:
+        yield TextDelta("An answer that will not be saved.")
+        yield StreamStop("end_turn")
+        self.dynamodb.meta.events.register("before-call.dynamodb.TransactWriteItems", _refuse)
+
+
+def _refuse(**_: Any) -> None:
+    raise FAULTS[0].exception("TransactWriteItems")
+
+
+def test_a_storage_failure_after_the_answer_is_reported_in_the_stream(
+    settings: Any, dynamodb: Any, s3: Any, managed_model: Any, quotas: Any, knowledge_base: Any
+) -> None:
+    app = make_app(settings, dynamodb, s3, knowledge_base, FailsStorageAfterAnswering(dynamodb))
+    try:
+        with TestClient(app, raise_server_exceptions=False) as client:
+            response = chat(client)
+    finally:
+        dynamodb.meta.events.unregister("before-call.dynamodb.TransactWriteItems", _refuse)
+    assert response.status_code == 200
+    frames = parse_sse(response.text)
+    names = [f.event for f in frames]
+    assert names[-len(TAIL) :] == TAIL
+    assert frames[-2].data["code"] == "service_unavailable" and frames[-2].data["recoverable"] is True

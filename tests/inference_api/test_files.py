@@ -7,35 +7,19 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from apis.shared.files import FileUploadService, PresignRequest
-from apis.shared.models import DocumentBlock, ImageBlock, ModelRequest, StreamStop, TextDelta
+from apis.shared.models import DocumentBlock, ImageBlock
 from apis.shared.sessions import SessionStore
-from tests.inference_api.conftest import BOB, chat
+from tests.inference_api.conftest import BOB, RecordingModel, chat
 from tests.support.faults import FAULTS, inject_fault
 from tests.support.sse import parse_sse
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
-
     from fastapi.testclient import TestClient
-
-    from apis.shared.models import ModelEvent
-
-
-class Recording:
-    name = "recording"
-
-    def __init__(self) -> None:
-        self.requests: list[ModelRequest] = []
-
-    def stream(self, request: ModelRequest) -> Iterator[ModelEvent]:
-        self.requests.append(request)
-        yield TextDelta("Seen.")
-        yield StreamStop("end_turn")
 
 
 @pytest.fixture
-def model() -> Recording:
-    return Recording()
+def model() -> RecordingModel:
+    return RecordingModel()
 
 
 def uploaded(dynamodb: Any, s3: Any, user_id: str, name: str, mime: str, data: bytes, *, ready: bool = True) -> str:
@@ -49,7 +33,7 @@ def uploaded(dynamodb: Any, s3: Any, user_id: str, name: str, mime: str, data: b
 
 
 def test_attached_files_reach_the_model_and_the_stored_message(
-    client: TestClient, dynamodb: Any, s3: Any, model: Recording
+    client: TestClient, dynamodb: Any, s3: Any, model: RecordingModel
 ) -> None:
     pdf = uploaded(dynamodb, s3, "111111111", "report v2.pdf", "application/pdf", b"%PDF-1.4 fake")
     png = uploaded(dynamodb, s3, "111111111", "chart.png", "image/png", b"\x89PNG fake")

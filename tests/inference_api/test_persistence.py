@@ -7,38 +7,18 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from apis.shared.models import ModelRequest, StreamStop, TextDelta, UsageReport
 from apis.shared.quota import CostRepository
 from apis.shared.sessions import SessionStore
-from tests.inference_api.conftest import MODEL_ID, chat
+from tests.inference_api.conftest import BOB, MODEL_ID, RecordingModel, chat, person
 from tests.support.sse import parse_sse
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
-
     from fastapi.testclient import TestClient
-
-    from apis.shared.models import ModelEvent
-
-
-class Recording:
-    """Answers "Answer N" and keeps every request it got."""
-
-    name = "recording"
-
-    def __init__(self) -> None:
-        self.requests: list[ModelRequest] = []
-
-    def stream(self, request: ModelRequest) -> Iterator[ModelEvent]:
-        self.requests.append(request)
-        yield TextDelta(f"Answer {len(self.requests)}")
-        yield StreamStop("end_turn")
-        yield UsageReport(input_tokens=1_000_000, output_tokens=200_000, latency_ms=30)
 
 
 @pytest.fixture
-def model() -> Recording:
-    return Recording()
+def model() -> RecordingModel:
+    return RecordingModel()
 
 
 def stored(dynamodb: Any) -> list[Any]:
@@ -76,7 +56,7 @@ def test_the_cost_is_recorded_for_the_quota(client: TestClient, dynamodb: Any) -
     assert float(costs.current_usage("111111111", month)) == 2.0
 
 
-def test_history_is_sent_on_the_next_turn(client: TestClient, model: Recording) -> None:
+def test_history_is_sent_on_the_next_turn(client: TestClient, model: RecordingModel) -> None:
     chat(client, message="First question")
     chat(client, message="Second question")
     second = model.requests[1]
@@ -88,10 +68,16 @@ def test_history_is_sent_on_the_next_turn(client: TestClient, model: Recording) 
     assert second.caching is True  # the managed model supports prompt caching
 
 
-def test_another_users_session_is_separate(client: TestClient, dynamodb: Any, model: Recording) -> None:
-    from tests.inference_api.conftest import BOB
-
+def test_another_users_session_is_separate(client: TestClient, dynamodb: Any, model: RecordingModel) -> None:
     chat(client, message="Ada's secret")
     chat(client, BOB, message="Bob asks")
     assert [turn.role for turn in model.requests[1].messages] == ["user"]
     assert len(stored(dynamodb)) == 2
+
+
+def test_the_system_default_is_open_to_everyone_and_still_priced(client: TestClient, dynamodb: Any) -> None:
+    visitor = person("444444444", "vic@example.edu", "Visitor")  # no access to the catalogue entry
+    frames = parse_sse(chat(client, visitor, model_id=None, provider=None).text)
+    assert frames[-1].event == "done"
+    costs = CostRepository(dynamodb, summary_table="user-cost-summary", records_table="sessions-metadata")
+    assert float(costs.current_usage("444444444", datetime.now(tz=UTC).strftime("%Y-%m"))) == 2.0

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from tests.inference_api.conftest import ADA, MODEL_ID, chat
+from tests.inference_api.conftest import ADA, MODEL_ID, chat, person
 from tests.support.sse import parse_sse
 
 if TYPE_CHECKING:
@@ -83,9 +83,7 @@ def test_refusals_before_the_stream_are_envelopes_with_a_message(
     assert error["code"] == code and error["message"]  # the client shows error.message
 
 
-def test_a_model_the_caller_may_not_use_is_403(client: TestClient, dynamodb: Any) -> None:
-    from tests.inference_api.conftest import person
-
+def test_a_model_the_caller_may_not_use_is_403(client: TestClient) -> None:
     outsider = person("333333333", "eve@example.edu", "Visitor")
     response = chat(client, outsider, model_id=MODEL_ID)
     assert response.status_code == 403 and response.json()["error"]["message"]

@@ -272,15 +272,18 @@ class ChatService:
         )
 
     def _model(self, user: User, model_id: str | None, permissions: Any) -> ManagedModel | None:
-        """The managed model the request names (or that backs the default), with access checked."""
-        model = self._models.get_by_model_id(model_id or self._default_model_id)
+        """The managed model the request names, with access checked; for the system default, its entry.
+
+        The client falls back to the system default (``model_id: null``) when
+        it has no model of its own, so that one is open to everyone; its
+        catalogue entry, when there is one, still prices the answer.
+        """
+        if model_id is None:
+            return self._models.get_by_model_id(self._default_model_id)
+        model = self._models.get_by_model_id(model_id)
         if model is None:
-            if model_id is None:
-                return None  # the system default without a catalogue entry: no pricing to apply
             raise BadRequestError(f"Unknown model {model_id}", field="model_id")
         if not can_access_model(model, user, permissions):
-            if model_id is None:
-                return None
             raise PermissionDeniedError(f"Model {model_id} is not available to you", field="model_id")
         return model
 
