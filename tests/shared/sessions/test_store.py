@@ -110,6 +110,26 @@ def test_messages_are_ordered_paged_and_carry_metadata(store: SessionStore) -> N
         store.append_message("missing", "u1", text("x"))
 
 
+def test_recent_messages_are_the_last_ones_oldest_first(store: SessionStore) -> None:
+    store.create(session())
+    store.create(session("s10"))  # a session id that shares a prefix must not leak in
+    for n in range(7):
+        store.append_message("s1", "u1", text(f"m{n}"))
+    store.append_message("s10", "u1", text("other"))
+    assert [m.content[0].text for m in store.recent_messages("s1", "u1", limit=3)] == ["m4", "m5", "m6"]
+    assert len(store.recent_messages("s1", "u1", limit=50)) == 7
+    assert store.recent_messages("s1", "u1", limit=0) == []
+    assert store.recent_messages("s1", "u2", limit=5) == []  # only the user's own
+
+
+@pytest.mark.parametrize("fault", FAULTS, ids=FAULT_IDS)
+def test_recent_messages_fail_loudly(store: SessionStore, dynamodb, fault: Fault) -> None:
+    store.create(session())
+    with inject_fault(dynamodb, "Query", fault), pytest.raises(fault.error) as raised:
+        store.recent_messages("s1", "u1", limit=5)
+    assert_fault(raised.value, fault)
+
+
 def test_soft_delete_hides_the_session(store: SessionStore) -> None:
     store.create(session())
     deleted = store.soft_delete("s1", "u1")

@@ -163,6 +163,27 @@ class SessionStore:
         messages = [self._message(from_item(item)) for item in response.get("Items", [])]
         return MessagePage(messages, encode_cursor(response.get("LastEvaluatedKey")))
 
+    def recent_messages(self, session_id: str, user_id: str, *, limit: int) -> list[MessageResponse]:
+        """The session's last ``limit`` messages, oldest first, read newest-first so a long session costs
+        no more than a short one. Only the user's own messages are read; an unknown session has none."""
+        wanted = max(0, min(limit, _MAX_PAGE))
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "PK = :user AND begins_with(SK, :prefix)",
+            "ExpressionAttributeValues": to_item({":user": f"USER#{user_id}", ":prefix": f"M#{session_id}#"}),
+            "ScanIndexForward": False,
+        }
+        items: list[dict[str, Any]] = []
+        while len(items) < wanted:
+            request["Limit"] = wanted - len(items)
+            with translate_aws_errors("sessions: query (recent messages)"):
+                response = self._client.query(**request)
+            items += response.get("Items", [])
+            if "LastEvaluatedKey" not in response:
+                break
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        return [self._message(from_item(item)) for item in reversed(items)]
+
     @staticmethod
     def _message(values: dict[str, Any]) -> MessageResponse:
         data = plain(values)
