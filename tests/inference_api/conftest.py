@@ -53,9 +53,11 @@ MODEL_ID = "us.anthropic.claude-haiku-4-5-20251001-v1:0"
 
 
 @pytest.fixture
-def settings() -> InferenceApiSettings:
+def settings(request: pytest.FixtureRequest) -> InferenceApiSettings:
+    """Test settings; ``indirect`` parametrization passes overrides."""
+    overrides = getattr(request, "param", {})
     return InferenceApiSettings(environment="test", auth_issuer=ISSUER, auth_audiences=[AUDIENCE],
-                                auth_jwks_url="unused")  # fmt: skip
+                                auth_jwks_url="unused", **overrides)  # fmt: skip
 
 
 @pytest.fixture

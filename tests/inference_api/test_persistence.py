@@ -81,3 +81,12 @@ def test_the_system_default_is_open_to_everyone_and_still_priced(client: TestCli
     assert frames[-1].event == "done"
     costs = CostRepository(dynamodb, summary_table="user-cost-summary", records_table="sessions-metadata")
     assert float(costs.current_usage("444444444", datetime.now(tz=UTC).strftime("%Y-%m"))) == 2.0
+
+
+@pytest.mark.parametrize("settings", [{"max_history_messages": 2}], indirect=True)
+def test_history_is_the_last_messages_only(client: TestClient, model: RecordingModel) -> None:
+    for n in range(3):
+        chat(client, message=f"Question {n}")
+    sent = model.requests[-1].messages
+    assert [turn.role for turn in sent] == ["user", "assistant", "user"]
+    assert sent[0].content[0].text == "Question 1" and sent[1].content[0].text == "Answer 2"

@@ -81,7 +81,6 @@ logger = logging.getLogger(__name__)
 
 RAG_TOP_K = 5
 CITATION_TEXT_CHARS = 500
-_HISTORY_PAGE = 100
 
 
 @dataclass(frozen=True)
@@ -332,15 +331,9 @@ class ChatService:
         return build_quota_warning_event(result), None
 
     def _history(self, session_id: str, user_id: str) -> list[ChatTurn]:
-        messages = []
-        token: str | None = None
-        while True:
-            page = self._store.list_messages(session_id, user_id, limit=_HISTORY_PAGE, next_token=token)
-            messages.extend(page.messages)
-            token = page.next_token
-            if token is None:
-                break
-        return history_turns(messages[-self._max_history :] if self._max_history else [])
+        if not self._max_history:
+            return []
+        return history_turns(self._store.recent_messages(session_id, user_id, limit=self._max_history))
 
     # ------------------------------------------------------------------ after the stream
 
