@@ -140,15 +140,21 @@ class ChatStream:
         for citation in self.citations:
             yield citation_frame(citation)
         events = self.service.provider.stream(self.request)
-        # The first event before the first frame: a refused request (throttled, denied, invalid)
-        # then leaves no empty assistant message in front of the error's.
-        first = next(events, None)
-        primed = itertools.chain([first] if first is not None else [], events)
-        for frame in model_answer_frames(primed, self.collector):
-            self._track(frame)
-            if first_token is None and self.collector.text_parts:
-                first_token = time.monotonic()
-            yield frame
+        try:
+            # The first event before the first frame: a refused request (throttled, denied, invalid)
+            # then leaves no empty assistant message in front of the error's.
+            first = next(events, None)
+            primed = itertools.chain([first] if first is not None else [], events)
+            for frame in model_answer_frames(primed, self.collector):
+                self._track(frame)
+                if first_token is None and self.collector.text_parts:
+                    first_token = time.monotonic()
+                yield frame
+        finally:
+            # Stop the model now, not when the generator is collected (a client that left).
+            close = getattr(events, "close", None)
+            if close is not None:
+                close()
         elapsed_ms = int((time.monotonic() - started) * 1000)
         ttft_ms = int(((first_token or time.monotonic()) - started) * 1000)
         cost = self.service.store_answer(self, self.collector.text, latency=(ttft_ms, elapsed_ms))
