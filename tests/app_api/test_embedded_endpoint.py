@@ -125,3 +125,13 @@ def test_the_worker_leaves_a_message_for_retry_when_a_dependency_fails(stack: di
     assert worker.poll_once() == 0
     attributes = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["ApproximateNumberOfMessagesNotVisible"])
     assert attributes["Attributes"]["ApproximateNumberOfMessagesNotVisible"] == "1"
+
+
+def test_a_message_that_is_not_an_s3_event_is_left_for_the_dead_letter_queue(stack: dict[str, Any]) -> None:
+    sqs = stack["sqs"]
+    queue_url = sqs.create_queue(QueueName="poison-check")["QueueUrl"]
+    sqs.send_message(QueueUrl=queue_url, MessageBody="not json at all")
+    worker = IngestionWorker(sqs, queue_url, stack["app"].state.container.documents, wait_seconds=0)
+    assert worker.poll_once() == 0
+    attributes = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["ApproximateNumberOfMessagesNotVisible"])
+    assert attributes["Attributes"]["ApproximateNumberOfMessagesNotVisible"] == "1"

@@ -10,14 +10,14 @@ from typing import Any
 from fastapi import APIRouter, Response, status
 
 from apis.app_api.dependencies import AdminUser, ContainerDep, SystemAdminUser
-from apis.shared.rbac import AppRole, AppRoleCreate, AppRoleList, AppRoleUpdate
+from apis.shared.rbac import AppRole, AppRoleCacheStats, AppRoleCreate, AppRoleList, AppRoleUpdate
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/roles", tags=["admin: roles"])
 
 
-def _camel_stats(stats: Any) -> dict[str, Any]:
+def _camel_stats(stats: AppRoleCacheStats) -> dict[str, Any]:
     data = asdict(stats)
     return {
         layer: {"size": s["size"], "hits": s["hits"], "misses": s["misses"], "ttlSeconds": s["ttl_seconds"]}

@@ -95,11 +95,12 @@ class UserAdminService:
                 cache_savings=summary.cache_savings,
                 primary_model=summary.primary_model,
             ),
-            quota_status=self.quota_status(_as_user(profile)),
+            quota_status=self.quota_status(_as_user(profile), monthly_usage=summary.total_cost),
             recent_events=[event_view(e) for e in self._events.list_events(user_id=user_id, limit=RECENT_EVENTS)],
         )
 
-    def quota_status(self, user: User) -> QuotaStatusView:
+    def quota_status(self, user: User, *, monthly_usage: Decimal | None = None) -> QuotaStatusView:
+        """Where ``user`` stands; ``monthly_usage`` saves a read when the caller has this month's cost."""
         resolved = self._resolve(user)
         tier = resolved.tier
         status = QuotaStatusView(
@@ -109,7 +110,7 @@ class UserAdminService:
         )
         if tier is None or resolved.unlimited:
             return status
-        usage, limit = self._usage_and_limit(user.user_id, resolved)
+        usage, limit = self._usage_and_limit(user.user_id, resolved, monthly_usage)
         return status.model_copy(
             update={
                 "tier_id": tier.tier_id,
@@ -155,10 +156,15 @@ class UserAdminService:
         app_role_ids = self._app_roles.resolve_user_permissions(user).app_roles
         return self._resolver.resolve(user, app_role_ids)
 
-    def _usage_and_limit(self, user_id: str, resolved: ResolvedQuota) -> tuple[Decimal, Decimal | None]:
+    def _usage_and_limit(
+        self, user_id: str, resolved: ResolvedQuota, monthly_usage: Decimal | None = None
+    ) -> tuple[Decimal, Decimal | None]:
         tier = resolved.tier
         period_type = tier.period_type if tier else PeriodType.MONTHLY
-        usage = self._costs.current_usage(user_id, period_key(self._clock(), period_type))
+        if period_type is PeriodType.MONTHLY and monthly_usage is not None:
+            usage = monthly_usage
+        else:
+            usage = self._costs.current_usage(user_id, period_key(self._clock(), period_type))
         if tier is None or resolved.unlimited:
             return usage, None
         limit = tier.limit_for(tier.period_type)
@@ -168,11 +174,12 @@ class UserAdminService:
         month = period_key(self._clock(), PeriodType.MONTHLY)
         items = []
         for profile in profiles:
-            status = self.quota_status(_as_user(profile))
+            month_cost = self._costs.current_usage(profile.user_id, month)
+            status = self.quota_status(_as_user(profile), monthly_usage=month_cost)
             items.append(
                 AdminUserListItem(
                     **UserListItem.from_profile(profile).model_dump(),
-                    current_month_cost=self._costs.current_usage(profile.user_id, month),
+                    current_month_cost=month_cost,
                     quota_usage_percentage=status.usage_percentage if status.tier_id else None,
                 )
             )

@@ -6,9 +6,9 @@ the same notification on the embedded endpoint and runs the same worker.
 
 A message is deleted once its documents are handled: ingested, or refused for
 good (an unreadable file is marked ``failed`` with the reason; a document
-deleted meanwhile is skipped). A dependency failure leaves the message on the
-queue, so SQS redelivers it after the visibility timeout and dead-letters it
-after the queue's maximum receives.
+deleted meanwhile is skipped). A dependency failure, or a body that is not an
+S3 event, leaves the message on the queue, so SQS redelivers it after the
+visibility timeout and dead-letters it after the queue's maximum receives.
 """
 
 from __future__ import annotations
@@ -107,8 +107,9 @@ class IngestionWorker:
         try:
             refs = document_refs(body)
         except (ValueError, KeyError, TypeError):
-            logger.exception("dropping a message that is not an S3 event: %.200s", body)
-            return True
+            # Not ours to drop: it stays on the queue until SQS moves it to the dead-letter queue.
+            logger.exception("a message that is not an S3 event stays for dead-lettering: %.200s", body)
+            return False
         done = True
         for ref in refs:
             try:

@@ -27,6 +27,7 @@ from apis.shared.assistants import augment_prompt_with_context
 from apis.shared.errors import (
     ApisError,
     BadRequestError,
+    ConversationalErrorEvent,
     ErrorCode,
     PermissionDeniedError,
     build_conversational_error_event,
@@ -64,7 +65,7 @@ from apis.shared.sessions import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Generator, Iterator
 
     from apis.inference_api.chat.models import InvocationRequest
     from apis.shared.assistants import AssistantService, KnowledgeBase
@@ -72,7 +73,7 @@ if TYPE_CHECKING:
     from apis.shared.files import FileResolver
     from apis.shared.models import ContentBlock, ManagedModel, ManagedModelService, ModelProviderProtocol
     from apis.shared.quota import CostRepository, QuotaChecker, QuotaExceededEvent, QuotaWarningEvent
-    from apis.shared.rbac import AppRoleService
+    from apis.shared.rbac import AppRoleService, UserEffectivePermissions
     from apis.shared.sessions import SessionMetadata, SessionService, SessionStore
 
 __all__ = ["ChatService", "ChatStream"]
@@ -108,7 +109,7 @@ class ChatStream:
     message_open: bool = False
     block_open: bool = False
 
-    def frames(self) -> Iterator[str]:
+    def frames(self) -> Generator[str, None, None]:
         try:
             if self.quota_exceeded is not None:
                 self.service.store_answer(self, self.quota_exceeded.message, stop_reason="quota_exceeded")
@@ -173,7 +174,7 @@ class ChatStream:
         elif name == "message_stop":
             self.message_open = False
 
-    def _error_frames(self, event: Any) -> Iterator[str]:
+    def _error_frames(self, event: ConversationalErrorEvent) -> Iterator[str]:
         # A partial answer is closed first, so the explanation arrives as a message of its own.
         if self.block_open:
             yield content_block_stop(0)
@@ -276,7 +277,7 @@ class ChatService:
             self, user, body.session_id, request, model, grounding.citations, quota_warning, quota_exceeded
         )
 
-    def _model(self, user: User, model_id: str | None, permissions: Any) -> ManagedModel | None:
+    def _model(self, user: User, model_id: str | None, permissions: UserEffectivePermissions) -> ManagedModel | None:
         """The managed model the request names, with access checked; for the system default, its entry.
 
         The client falls back to the system default (``model_id: null``) when

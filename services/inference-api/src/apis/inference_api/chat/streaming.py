@@ -8,14 +8,12 @@ import anyio
 from anyio import to_thread
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Iterator
+    from collections.abc import AsyncIterator, Generator
 
 __all__ = ["frames_in_threads"]
 
-_DONE = object()
 
-
-async def frames_in_threads(frames: Iterator[str]) -> AsyncIterator[str]:
+async def frames_in_threads(frames: Generator[str, None, None]) -> AsyncIterator[str]:
     """Pull each frame in a worker thread (the model and AWS calls block).
 
     When the client disconnects, Starlette cancels this generator; the frame
@@ -24,10 +22,10 @@ async def frames_in_threads(frames: Iterator[str]) -> AsyncIterator[str]:
     """
     try:
         while True:
-            frame = await to_thread.run_sync(next, frames, _DONE)
-            if frame is _DONE:
+            frame = await to_thread.run_sync(next, frames, None)
+            if frame is None:
                 return
-            yield frame  # type: ignore[misc]
+            yield frame
     finally:
         with anyio.CancelScope(shield=True):
-            await to_thread.run_sync(frames.close)  # type: ignore[attr-defined]
+            await to_thread.run_sync(frames.close)
