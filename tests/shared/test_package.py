@@ -22,11 +22,13 @@ PUBLIC_PACKAGES = {
         "default_status_for", "error_detail_from_exception", "format_sse", "http_status_to_error_code",
     },
     "apis.shared.http": {
-        "REQUEST_ID_HEADER", "RequestIdMiddleware", "UnhandledErrorMiddleware", "install_error_handlers",
+        "LOCAL_WEB_CLIENT_ORIGINS", "REQUEST_ID_HEADER", "CorsConfigurationError", "CorsPolicy", "CorsSettings",
+        "RequestIdMiddleware",
+        "UnhandledErrorMiddleware", "install_cors", "install_error_handlers",
     },
     "apis.shared.aws": {
         "CONDITIONAL_CHECK_FAILED", "DependencyAccessDeniedError", "DependencyThrottledError", "GlobalIndex",
-        "TableDefinition", "client_config", "client_error_code", "create_table", "from_item",
+        "TableDefinition", "batch_get_all", "client_config", "client_error_code", "create_table", "from_item",
         "is_conditional_check_failure", "plain", "s3_client_config", "to_item", "translate_aws_errors",
     },
     "apis.shared.auth": {
@@ -59,6 +61,7 @@ PUBLIC_PACKAGES = {
         "QuotaTierCreate", "QuotaTierUpdate", "QuotaWarningEvent", "ResolvedQuota", "TierInUseError",
         "TierNotFoundError", "TokenUsage", "WarningLevel", "build_quota_exceeded_event", "build_quota_warning_event",
         "domain_matches", "message_cost", "period_key",
+        "DailyCost", "ModelUsage", "UserCostTotal", "cost_sort_key", "summarize_model_usage",
     },
     "apis.shared.sessions": {
         "DEFAULT_TITLE", "SESSIONS_METADATA_TABLE", "Attribution", "BulkDeleteSessionResult",

@@ -87,3 +87,21 @@ def assert_fault(raised: BaseException, fault: Fault) -> None:
     assert raised.status_code == fault.status
     assert raised.code.value == fault.code
     assert raised.__cause__ is not None, "the botocore error must stay attached as the cause"
+
+
+FAULT_MESSAGES = {
+    "throttling": "A required service is busy; try again shortly",
+    "internal": "A required service is unavailable",
+    "access_denied": "A required service is unavailable",
+    "timeout": "A required service timed out",
+}
+
+
+def assert_fault_response(response: Any, fault: Fault) -> None:
+    """A service's whole answer to ``fault`` outside development: status, envelope (no detail), Retry-After."""
+    assert response.status_code == fault.status, response.text
+    assert response.json() == {
+        "error": {"code": fault.code, "message": FAULT_MESSAGES[fault.name],
+                  "requestId": response.headers["X-Request-ID"]},
+    }  # fmt: skip
+    assert response.headers.get("Retry-After") == ("1" if fault.name == "throttling" else None)

@@ -91,3 +91,15 @@ def test_storage_failures_raise_instead_of_passing_as_unknown_state(
         call(states)
     assert failed == [operation]
     assert_fault(raised.value, fault)
+
+
+def test_states_written_by_the_original_system_are_read(store: tuple[DynamoDBStateStore, Clock], dynamodb) -> None:
+    states, clock = store
+    # The item as the original backend wrote it: snake_case inner names, epoch-second created_at.
+    original = {"PK": "STATE#old", "SK": "STATE#old", "state": "old", "expiresAt": int(clock.now) + 600,
+                "created_at": int(clock.now), "redirect_uri": "http://localhost:4200/auth/callback",
+                "code_verifier": "old-verifier", "nonce": "old-nonce"}  # fmt: skip
+    dynamodb.put_item(TableName="oidc-state", Item=to_item(original))
+    expected = OIDCStateData("http://localhost:4200/auth/callback", code_verifier="old-verifier", nonce="old-nonce")
+    assert states.get_and_delete_state("old") == (True, expected)
+    assert states.get_and_delete_state("old") == (False, None)

@@ -83,3 +83,29 @@ def test_formatter_without_filter_still_names_the_request() -> None:
     assert entry["request_id"] == "r-9"
     assert "service" not in entry
     assert RequestIdLogFilter().filter(record) is True
+
+
+def test_wire_loggers_never_log_below_info(restore_root_logging: None) -> None:
+    # At DEBUG botocore prints whole DynamoDB items (login states with their PKCE
+    # verifiers) and httpx2 whole token responses: a DEBUG service must not.
+    wire = [logging.getLogger(name) for name in ("botocore.endpoint", "botocore.parsers", "httpcore2", "httpx2")]
+    levels = {name: logging.getLogger(name).level for name in ("botocore", "httpcore2", "httpx2")}
+    stream = io.StringIO()
+    try:
+        configure_logging(service="app-api", level="DEBUG", json_format=False, stream=stream)
+        for wire_logger in wire:
+            wire_logger.debug("body with codeVerifier=the-verifier")
+            wire_logger.info("%s: request sent", wire_logger.name)
+        logging.getLogger("apis.app_api.auth").debug("sign-in started")
+    finally:
+        for name, level in levels.items():
+            logging.getLogger(name).setLevel(level)
+    text = stream.getvalue()
+    assert "the-verifier" not in text
+    assert [line.split(" ", 2)[2] for line in text.splitlines()] == [
+        "INFO botocore.endpoint [-] botocore.endpoint: request sent",
+        "INFO botocore.parsers [-] botocore.parsers: request sent",
+        "INFO httpcore2 [-] httpcore2: request sent",
+        "INFO httpx2 [-] httpx2: request sent",
+        "DEBUG apis.app_api.auth [-] sign-in started",
+    ]

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from botocore.stub import ANY, Stubber
 
-from apis.shared.aws import DependencyThrottledError
+from apis.shared.aws import DependencyAccessDeniedError, DependencyThrottledError
 from apis.shared.quota import (
     COST_RECORDS_TABLE,
     COST_SUMMARY_TABLE,
@@ -87,7 +87,11 @@ def test_a_retried_message_is_not_counted_twice(costs: CostRepository) -> None:
 def test_top_users_of_a_period(costs: CostRepository) -> None:
     costs.record(record(0, user_id="small"))
     costs.record(record(0, user_id="big", output_tokens=100_000))
-    assert [summary.user_id for summary in costs.top_users("2026-11")] == ["big", "small"]
+    top = costs.top_users("2026-11")
+    assert [summary.user_id for summary in top] == ["big", "small"]
+    # The 1.x contract: full summaries, per-model costs included.
+    assert top[0].total_output_tokens == 100_000
+    assert [model.requests for model in top[0].models] == [1]
 
 
 def test_concurrent_messages_lose_no_update(serial_dynamodb) -> None:
@@ -118,6 +122,10 @@ def test_concurrent_messages_lose_no_update(serial_dynamodb) -> None:
     assert month.total_requests == threads_count * per_thread
     assert month.total_cost == Decimal("0.002") * threads_count * per_thread
     assert costs.current_usage("u1", "2026-11-26") == month.total_cost
+    # Whatever order the refreshes ran in, the ranking key ends on the final total.
+    stored = serial_dynamodb.get_item(TableName="user-cost-summary",
+                                      Key={"PK": {"S": "USER#u1"}, "SK": {"S": "PERIOD#2026-11"}})  # fmt: skip
+    assert stored["Item"]["GSI2SK"] == {"S": "COST#000000000000024"}  # 120 x 0.002 = 0.24
 
 
 def test_the_record_is_one_transaction_with_atomic_adds(dynamodb) -> None:
@@ -126,8 +134,18 @@ def test_the_record_is_one_transaction_with_atomic_adds(dynamodb) -> None:
     dynamodb.meta.events.register(
         "before-parameter-build.dynamodb.TransactWriteItems", lambda params, **_: captured.append(params)
     )
+    monthly_key = {"PK": {"S": "USER#u1"}, "SK": {"S": "PERIOD#2026-11"}}
     with Stubber(dynamodb) as stubber:
         stubber.add_response("transact_write_items", {}, {"TransactItems": ANY})
+        # Then the monthly item's sort key follows the total the transaction left.
+        stubber.add_response("get_item", {"Item": {"totalCost": {"N": "12.3456"}}},
+                             {"TableName": "sums", "Key": monthly_key, "ProjectionExpression": "totalCost",
+                              "ConsistentRead": True})  # fmt: skip
+        stubber.add_response("update_item", {},
+                             {"TableName": "sums", "Key": monthly_key, "UpdateExpression": "SET GSI2SK = :sortKey",
+                              "ConditionExpression": "totalCost = :seen",
+                              "ExpressionAttributeValues": {":sortKey": {"S": "COST#000000000001234"},
+                                                            ":seen": {"N": "12.3456"}}})  # fmt: skip
         costs.record(record(3))
         stubber.assert_no_pending_responses()
     put, monthly, daily, model = captured[0]["TransactItems"]
@@ -138,6 +156,71 @@ def test_the_record_is_one_transaction_with_atomic_adds(dynamodb) -> None:
     assert model["Update"]["Key"]["SK"] == {"S": "PERIOD#2026-11#MODEL#claude-haiku"}
     for update in (monthly, daily, model):
         assert update["Update"]["UpdateExpression"].startswith("ADD ")
+    values = [update["Update"]["ExpressionAttributeValues"] for update in (monthly, daily, model)]
+    index_keys = [(value[":partition"]["S"], value[":sortKey"]["S"]) for value in values]
+    assert index_keys == [
+        ("PERIOD#2026-11", "COST#000000000000000"),
+        ("PERIOD#2026-11#DAYS", "2026-11-26#u1"),
+        ("PERIOD#2026-11#MODELS", "claude-haiku#u1"),
+    ]
+    assert "GSI2SK = if_not_exists(GSI2SK, :sortKey)" in monthly["Update"]["UpdateExpression"]
+
+
+def test_a_sort_key_another_message_moved_on_is_left_to_it(dynamodb, caplog: pytest.LogCaptureFixture) -> None:
+    costs = CostRepository(dynamodb, summary_table="sums", records_table="recs")
+    with Stubber(dynamodb) as stubber:
+        stubber.add_response("transact_write_items", {})
+        stubber.add_response("get_item", {"Item": {"totalCost": {"N": "1.5"}}})
+        stubber.add_client_error("update_item", "ConditionalCheckFailedException")
+        assert costs.record(record(3)) is True
+        stubber.assert_no_pending_responses()
+    assert caplog.records == []
+
+
+PASSING_FAULTS = [fault for fault in FAULTS if fault.name != "access_denied"]
+
+
+@pytest.mark.parametrize("fault", PASSING_FAULTS, ids=[fault.name for fault in PASSING_FAULTS])
+@pytest.mark.parametrize("operation", ["GetItem", "UpdateItem"])
+def test_a_failed_sort_key_refresh_keeps_the_record(
+    costs: CostRepository, dynamodb, operation: str, fault: Fault, caplog: pytest.LogCaptureFixture
+) -> None:
+    costs.record(record(0))
+    with inject_fault(dynamodb, operation, fault) as failed:
+        assert costs.record(record(1, output_tokens=100_000)) is True
+    assert failed == [operation]
+    assert [r.getMessage() for r in caplog.records] == ["could not refresh the cost sort key of user u1 for 2026-11"]
+    assert costs.summary("u1", "2026-11").total_cost == Decimal("0.002") + Decimal("0.501")
+    assert costs.top_users("2026-11")[0].total_cost == Decimal("0.503")
+    # The next message of the user puts the ranking right again.
+    costs.record(record(2))
+    stored = dynamodb.get_item(
+        TableName="user-cost-summary", Key={"PK": {"S": "USER#u1"}, "SK": {"S": "PERIOD#2026-11"}}
+    )
+    assert stored["Item"]["GSI2SK"] == {"S": "COST#000000000000050"}
+
+
+@pytest.mark.parametrize("operation", ["GetItem", "UpdateItem"])
+def test_a_refused_permission_on_the_sort_key_refresh_is_raised(
+    costs: CostRepository, dynamodb, operation: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A missing IAM permission would fail every refresh: it must surface, not leave the ranking stale for good."""
+    [denied] = [fault for fault in FAULTS if fault.name == "access_denied"]
+    costs.record(record(0))
+    with inject_fault(dynamodb, operation, denied) as failed, pytest.raises(DependencyAccessDeniedError) as raised:
+        costs.record(record(1, output_tokens=100_000))
+    assert failed == [operation]
+    assert_fault(raised.value, denied)
+    assert caplog.records == []
+    # The transaction went through before the refresh: the cost is counted once, and a retry of the
+    # message records nothing new but moves the ranking key.
+    assert costs.summary("u1", "2026-11").total_cost == Decimal("0.503")
+    assert costs.record(record(1, output_tokens=100_000)) is False
+    assert costs.summary("u1", "2026-11").total_requests == 2
+    stored = dynamodb.get_item(
+        TableName="user-cost-summary", Key={"PK": {"S": "USER#u1"}, "SK": {"S": "PERIOD#2026-11"}}
+    )
+    assert stored["Item"]["GSI2SK"] == {"S": "COST#000000000000050"}
 
 
 def test_a_transaction_conflict_is_retried_then_raised(dynamodb) -> None:
@@ -147,7 +230,9 @@ def test_a_transaction_conflict_is_retried_then_raised(dynamodb) -> None:
     with Stubber(dynamodb) as stubber:
         stubber.add_client_error("transact_write_items", "TransactionCanceledException", modeled_fields=conflict)
         stubber.add_response("transact_write_items", {})
+        stubber.add_response("get_item", {})
         assert costs.record(record(1)) is True
+        stubber.assert_no_pending_responses()
         for _ in range(4):
             stubber.add_client_error("transact_write_items", "TransactionCanceledException", modeled_fields=conflict)
         with pytest.raises(DependencyThrottledError):

@@ -128,6 +128,9 @@ class DynamoDBStateStore(StateStore):
         if int(item.get("expiresAt", 0)) <= self._clock():
             # DynamoDB's TTL sweep lags by hours; an expired state is refused here.
             return False, None
+        # States written by the system this one replaced name the attributes in snake_case.
         return True, OIDCStateData(
-            redirect_uri=item.get("redirectUri"), code_verifier=item.get("codeVerifier"), nonce=item.get("nonce")
+            redirect_uri=item.get("redirectUri") or item.get("redirect_uri"),
+            code_verifier=item.get("codeVerifier") or item.get("code_verifier"),
+            nonce=item.get("nonce"),
         )

@@ -1,8 +1,9 @@
-"""AWS plumbing shared by every repository: error translation, client settings, item conversion.
+"""AWS plumbing shared by every repository: error translation, client settings, item conversion, batch reads.
 
 Importing this package imports botocore; ``import apis.shared`` alone does not.
 """
 
+from apis.shared.aws.batch import batch_get_all
 from apis.shared.aws.config import client_config, s3_client_config
 from apis.shared.aws.dynamodb import from_item, plain, to_item
 from apis.shared.aws.errors import (
@@ -21,6 +22,7 @@ __all__ = [
     "DependencyThrottledError",
     "GlobalIndex",
     "TableDefinition",
+    "batch_get_all",
     "client_config",
     "client_error_code",
     "create_table",

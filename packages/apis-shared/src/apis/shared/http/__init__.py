@@ -1,6 +1,23 @@
 """FastAPI glue shared by both services (needs the ``fastapi`` extra)."""
 
+from apis.shared.http.cors import (
+    LOCAL_WEB_CLIENT_ORIGINS,
+    CorsConfigurationError,
+    CorsPolicy,
+    CorsSettings,
+    install_cors,
+)
 from apis.shared.http.error_handlers import UnhandledErrorMiddleware, install_error_handlers
 from apis.shared.http.request_id import REQUEST_ID_HEADER, RequestIdMiddleware
 
-__all__ = ["REQUEST_ID_HEADER", "RequestIdMiddleware", "UnhandledErrorMiddleware", "install_error_handlers"]
+__all__ = [
+    "LOCAL_WEB_CLIENT_ORIGINS",
+    "REQUEST_ID_HEADER",
+    "CorsConfigurationError",
+    "CorsPolicy",
+    "CorsSettings",
+    "RequestIdMiddleware",
+    "UnhandledErrorMiddleware",
+    "install_cors",
+    "install_error_handlers",
+]

@@ -18,6 +18,11 @@ __all__ = ["JsonLogFormatter", "RequestIdLogFilter", "configure_logging"]
 
 _TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
 
+# At DEBUG these print whole requests and responses: DynamoDB items (login states
+# with their PKCE verifiers), SigV4 signatures, token endpoint bodies. They never
+# log below INFO, whatever level the service runs at.
+_WIRE_LOGGERS = ("botocore", "boto3", "s3transfer", "urllib3", "httpcore", "httpcore2", "httpx", "httpx2")
+
 # Attributes every LogRecord has; anything else was passed through `extra=`.
 _STANDARD_ATTRS = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime", "request_id", "service"}
 
@@ -76,6 +81,9 @@ def configure_logging(
         root.removeHandler(existing)
     root.addHandler(handler)
     root.setLevel(level.upper())
+    for name in _WIRE_LOGGERS:
+        wire_logger = logging.getLogger(name)
+        wire_logger.setLevel(max(root.level, logging.INFO))
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         server_logger = logging.getLogger(name)
         server_logger.handlers.clear()

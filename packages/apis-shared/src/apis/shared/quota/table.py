@@ -6,8 +6,9 @@
   user's overrides by end of validity.
 - ``QUOTA_EVENTS_TABLE``: ``PK = USER#<id>``, ``SK = EVENT#<timestamp>#<eventId>``; by tier.
 - ``COST_SUMMARY_TABLE``: ``PK = USER#<id>``, ``SK = PERIOD#<YYYY-MM>`` or ``PERIOD#<YYYY-MM-DD>``
-  (daily usage is really counted daily), per-model items below each period; top spenders
-  of a period by ``totalCost``.
+  (daily usage is really counted daily), per-model items ``PERIOD#<YYYY-MM>#MODEL#<modelId>``;
+  ``PeriodCostIndex`` on ``GSI2PK``/``GSI2SK`` (strings, the original system's key schema) lists
+  a month's users by cost, its per-model items and its daily items (``apis.shared.quota.costs``).
 - ``COST_RECORDS_TABLE``: the per-message cost records, keyed as in the sessions-metadata
   table they live in: ``PK = USER#<id>``, ``SK = C#<timestamp>#<sessionId>#<messageId>``.
 """
@@ -54,9 +55,7 @@ QUOTAS_TABLE = TableDefinition(
 
 QUOTA_EVENTS_TABLE = TableDefinition(indexes=(GlobalIndex(TIER_EVENT_INDEX, "GSI5PK", "GSI5SK"),))
 
-COST_SUMMARY_TABLE = TableDefinition(
-    indexes=(GlobalIndex(PERIOD_COST_INDEX, "GSI2PK", "totalCost", range_key_type="N"),)
-)
+COST_SUMMARY_TABLE = TableDefinition(indexes=(GlobalIndex(PERIOD_COST_INDEX, "GSI2PK", "GSI2SK"),))
 
 COST_RECORDS_TABLE = TableDefinition(
     indexes=(

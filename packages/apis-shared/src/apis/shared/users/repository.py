@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from apis.shared.aws import from_item, to_item, translate_aws_errors
+from apis.shared.aws import batch_get_all, from_item, to_item, translate_aws_errors
 from apis.shared.errors import ConflictError, NotFoundError
 from apis.shared.pagination import decode_cursor, encode_cursor
 from apis.shared.users.models import UserProfile, UsersPage, UserStatus
 from apis.shared.users.table import EMAIL_DOMAIN_INDEX, EMAIL_INDEX, STATUS_LOGIN_INDEX
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+
     from mypy_boto3_dynamodb import DynamoDBClient
 
 __all__ = ["UserNotFoundError", "UserRepository"]
@@ -62,9 +65,10 @@ def _to_profile(item: dict[str, Any]) -> UserProfile:
 class UserRepository:
     """User profiles in one DynamoDB table (see ``USERS_TABLE``)."""
 
-    def __init__(self, client: DynamoDBClient, table_name: str) -> None:
+    def __init__(self, client: DynamoDBClient, table_name: str, *, sleep: Callable[[float], None] = time.sleep) -> None:
         self._client = client
         self._table = table_name
+        self._sleep = sleep
 
     @staticmethod
     def _key(user_id: str) -> dict[str, Any]:
@@ -76,6 +80,30 @@ class UserRepository:
             response = self._client.get_item(TableName=self._table, Key=self._key(user_id), ConsistentRead=True)
         item = response.get("Item")
         return _to_profile(item) if item else None
+
+    def get_many(self, user_ids: Iterable[str]) -> dict[str, UserProfile]:
+        """The profiles of ``user_ids`` by user id; users without a profile are left out.
+
+        Strongly consistent ``BatchGetItem`` requests of up to 100 keys; keys
+        DynamoDB leaves unprocessed are asked again after a short, growing pause.
+
+        Raises:
+            DependencyThrottledError: keys were still unprocessed after the last attempt, or DynamoDB throttled.
+            DependencyUnavailableError, DependencyTimeoutError: DynamoDB failed.
+        """
+        items = batch_get_all(
+            self._client,
+            self._table,
+            [self._key(user_id) for user_id in dict.fromkeys(user_ids)],
+            consistent=True,
+            sleep=self._sleep,
+            what="users: batch_get_item",
+        )
+        profiles: dict[str, UserProfile] = {}
+        for item in items:
+            profile = _to_profile(item)
+            profiles[profile.user_id] = profile
+        return profiles
 
     def get_or_raise(self, user_id: str) -> UserProfile:
         profile = self.get(user_id)
