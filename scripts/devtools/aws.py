@@ -40,7 +40,10 @@ def start_aws(config: Config) -> bool:
     if server.pid() is not None and server.is_ready():
         return False
     argv = [sys.executable, "-m", "moto.server", "--host", "127.0.0.1", "--port", str(config.aws_port)]
-    server.start(argv, timeout=60.0)
+    # By default moto answers every browser preflight for any origin, which would
+    # hide a bucket whose CORS rules S3 would refuse; with this set it follows the
+    # bucket's rules, as S3 does (moto reads any non-empty value as true).
+    server.start(argv, env={"MOTO_DISABLE_GLOBAL_CORS": "1"}, timeout=60.0)
     return True
 
 

@@ -7,20 +7,23 @@
 
 Services run in development mode against the embedded AWS endpoint, each from
 its own environment synced from its own uv.lock, so each runs the apis-shared
-release it pins. They verify tokens of a local OIDC issuer (`scripts/dev token`),
-app-api answers with the local model and a SQLite knowledge base, and the
-document ingestion worker reads the S3 events of the documents bucket.
-Ports: APIS_APP_API_PORT (8000), APIS_INFERENCE_API_PORT (8080),
+release it pins. They verify tokens of a local OIDC provider (`scripts/dev token`),
+which is also where people sign in to the web client (http://localhost:4200 via
+app-api's /auth routes), app-api answers with the local model and a SQLite
+knowledge base, and the document ingestion worker reads the S3 events of the
+documents bucket. Ports: APIS_APP_API_PORT (8000), APIS_INFERENCE_API_PORT (8080),
 APIS_INDEX_PORT (3141), APIS_AWS_PORT (4566), APIS_ISSUER_PORT (8090),
-APIS_WORKER_PORT (8002).
+APIS_WORKER_PORT (8002). More web client origins: APIS_WEB_ORIGINS (comma-separated).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import signal
 import subprocess
+import sys
 import time
 from typing import TYPE_CHECKING
 
@@ -29,11 +32,12 @@ from devtools.build import uv_command
 from devtools.config import SERVICES, Config, ServiceSpec, load_config
 from devtools.errors import CommandError
 from devtools.index import index_server, start_index
-from devtools.issuer import environment_for, issue_token, issuer_server, start_issuer
+from devtools.issuer import environment_for, issue_token, issuer_server, issuer_url, start_issuer, valid_user_id
 from devtools.pin import current_pin
 from devtools.proc import BackgroundServer
 from devtools.rebuild import fill_index
 from devtools.seed import ingestion_queue_url, seed
+from devtools.web_client import DEFAULT_WEB_ORIGINS, WEB_CLIENT_ID, app_api_oidc_environment, web_origins
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -89,9 +93,12 @@ def service_environment(config: Config, spec: ServiceSpec) -> dict[str, str]:
         f"{prefix}KNOWLEDGE_BASE": "local",
         f"{prefix}KNOWLEDGE_BASE_PATH": str(config.local_dir / "dev" / "knowledge-base.sqlite"),
     }
+    # The web client's origins, APIS_WEB_ORIGINS included, may call both services from a browser.
+    env[f"{prefix}CORS_ALLOW_ORIGINS"] = json.dumps(list(web_origins()))
     if spec.name == "app-api":
         env[f"{prefix}INGESTION_QUEUE_URL"] = ingestion_queue_url(config)
         env[f"{prefix}WORKER_PORT"] = str(worker_port())
+        env |= app_api_oidc_environment(config, issuer_url())
     return env
 
 
@@ -182,7 +189,13 @@ def _print_summary(config: Config) -> None:
         url = f"http://127.0.0.1:{service_port(spec)}"
         print(f"  {spec.name:<18} {url}  (apis-shared {pin}; try {url}{spec.health_path})")
     print(f"  ingestion worker   {worker_server(config).ready_url}")
-    print(f"  OIDC issuer        {environment_for('')['AUTH_ISSUER']}")
+    issuer = issuer_url()
+    print(f"  OIDC issuer        {issuer}  (sign-in page {issuer}/authorize for client {WEB_CLIENT_ID})")
+    # The web client's local build calls the inference API on this port.
+    needs = "" if service_port(SERVICES["inference-api"]) == 8001 else "; needs APIS_INFERENCE_API_PORT=8001"
+    origins = web_origins()
+    for origin in (origins[0], *origins[len(DEFAULT_WEB_ORIGINS) :]):
+        print(f"  web client         {origin}  (sign in at {origin}/auth/login{needs})")
     print(f"  logs               {config.log_dir}/")
     print()
     print("  user token   (also `scripts/dev token`):")
@@ -230,12 +243,15 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("status", help="what runs, where")
     token_parser = sub.add_parser("token", help="print a fresh access token of the local issuer")
     token_parser.add_argument("--admin", action="store_true", help="with the admin and system-admin roles")
-    token_parser.add_argument("--user", metavar="ID", help="the user id (employee number claim)")
+    token_parser.add_argument("--user", metavar="ID", help="the user id (employee number claim, 9 digits)")
     token_parser.add_argument("--email", help="the email claim")
     token_parser.add_argument("--name", help="the name claim")
     args = parser.parse_args(argv)
     config = load_config()
     if args.command == "token":
+        if args.user is not None and not valid_user_id(args.user):
+            print("error: --user must be 9 digits (the services' user id rule, e.g. 100000001)", file=sys.stderr)
+            return 2
         print(issue_token(config, admin=args.admin, user_id=args.user, email=args.email, name=args.name))
         return 0
     if args.command in (None, "up"):

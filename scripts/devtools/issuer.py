@@ -1,25 +1,28 @@
-"""The local OIDC issuer of the dev stack: a signing key, its JWKS on loopback, and tokens for people.
+"""The local OIDC issuer of the dev stack: its signing key, its people, and tokens for them.
 
     scripts/dev token [--admin] [--user ID] [--email E] [--name N]
 
 The services verify these tokens exactly as they verify the identity
 provider's (RS256 against the issuer's JWKS, issuer and audience checked);
 only the key is local. The key lives in ``.local/dev`` and never leaves the
-machine.
+machine. The process that serves the JWKS is a whole OIDC provider for the web
+client's sign-in (``devtools.oidc_provider``).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
+import re
 import sys
 import time
 import uuid
-from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from devtools.proc import BackgroundServer
+from devtools.web_client import web_client
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -28,24 +31,60 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEV_AUDIENCE",
+    "DEV_USERS",
     "EMPLOYEE_NUMBER_CLAIM",
+    "DevUser",
+    "access_token",
+    "environment_for",
     "issue_token",
     "issuer_port",
     "issuer_server",
     "issuer_url",
+    "jwks",
+    "private_key",
+    "sign",
     "start_issuer",
+    "user_claims",
+    "valid_user_id",
 ]
 
 DEV_AUDIENCE = "api://apis-platform-dev"
 EMPLOYEE_NUMBER_CLAIM = "http://schemas.boisestate.edu/claims/employeenumber"
 DEV_USER_ID = "100000001"
 DEV_ADMIN_ID = "100000002"
+SECOND_USER_ID = "100000003"
 # "Developer" sees the seeded model; the admin pages want an admin role, and the
 # role pages a system administrator (APP_API_ADMIN_JWT_ROLES defaults to this one).
 USER_ROLES = ["Developer"]
 ADMIN_ROLES = ["Developer", "Admin", "DotNetDevelopers"]
 TOKEN_LIFETIME_SECONDS = 8 * 3600
-_KID = "apis-dev"
+KID = "apis-dev"
+
+
+@dataclass(frozen=True)
+class DevUser:
+    """A person of the local issuer."""
+
+    user_id: str
+    name: str
+    email: str
+    roles: tuple[str, ...]
+
+
+# The people of the sign-in page; a second ordinary user makes sharing testable.
+DEV_USERS: tuple[DevUser, ...] = (
+    DevUser(DEV_USER_ID, "Dev User", f"dev.{DEV_USER_ID}@example.edu", tuple(USER_ROLES)),
+    DevUser(DEV_ADMIN_ID, "Dev Admin", f"admin.{DEV_ADMIN_ID}@example.edu", tuple(ADMIN_ROLES)),
+    DevUser(SECOND_USER_ID, "Second User", f"second.{SECOND_USER_ID}@example.edu", tuple(USER_ROLES)),
+)
+
+
+def valid_user_id(user_id: str) -> bool:
+    """Whether the services would accept ``user_id`` (their ``AuthConfig.user_id_pattern``, a full match)."""
+    from apis.shared.auth import AuthConfig
+
+    pattern = next(field.default for field in dataclasses.fields(AuthConfig) if field.name == "user_id_pattern")
+    return pattern is None or re.fullmatch(str(pattern), user_id) is not None
 
 
 def issuer_port() -> int:
@@ -60,7 +99,8 @@ def _key_file(config: Config) -> Path:
     return config.local_dir / "dev" / "issuer-key.pem"
 
 
-def _private_key(config: Config) -> Any:
+def private_key(config: Config) -> Any:
+    """The issuer's RSA key, generated once into ``.local/dev`` (0600)."""
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -77,36 +117,64 @@ def _private_key(config: Config) -> Any:
     return serialization.load_pem_private_key(path.read_bytes(), password=None)
 
 
-def jwks(config: Config) -> dict[str, Any]:
+def jwks(key: Any) -> dict[str, Any]:
     import jwt
 
-    public = jwt.algorithms.RSAAlgorithm.to_jwk(_private_key(config).public_key(), as_dict=True)
-    return {"keys": [{**public, "kid": _KID, "use": "sig", "alg": "RS256"}]}
+    public = jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key(), as_dict=True)
+    return {"keys": [{**public, "kid": KID, "use": "sig", "alg": "RS256"}]}
+
+
+def sign(key: Any, claims: dict[str, Any]) -> str:
+    import jwt
+
+    return str(jwt.encode(claims, key, algorithm="RS256", headers={"kid": KID}))
+
+
+def user_claims(user: DevUser) -> dict[str, Any]:
+    """Who the person is, in the claims the services and the web client read (client contract §2)."""
+    given_name, _, family_name = user.name.partition(" ")
+    claims: dict[str, Any] = {
+        "sub": f"dev-{user.user_id}",
+        EMPLOYEE_NUMBER_CLAIM: user.user_id,
+        "email": user.email,
+        "preferred_username": user.email,
+        "name": user.name,
+        "given_name": given_name,
+        "roles": list(user.roles),
+    }
+    if family_name:
+        claims["family_name"] = family_name
+    return claims
+
+
+def access_token(key: Any, user: DevUser, *, lifetime_seconds: int) -> str:
+    """A signed access token for the services, shaped like the identity provider's."""
+    now = int(time.time())
+    claims = {
+        "iss": issuer_url(),
+        "aud": DEV_AUDIENCE,
+        "iat": now,
+        "nbf": now,
+        "exp": now + lifetime_seconds,
+        "jti": uuid.uuid4().hex,
+        **user_claims(user),
+    }
+    return sign(key, claims)
 
 
 def issue_token(
     config: Config, *, admin: bool = False, user_id: str | None = None, email: str | None = None,
     name: str | None = None,
 ) -> str:  # fmt: skip
-    """A signed access token for the dev stack, shaped like the identity provider's."""
-    import jwt
-
+    """An access token for curl and scripts (8 hours)."""
     user_id = user_id or (DEV_ADMIN_ID if admin else DEV_USER_ID)
-    now = int(time.time())
-    claims = {
-        "iss": issuer_url(),
-        "aud": DEV_AUDIENCE,
-        "sub": f"dev-{user_id}",
-        "iat": now,
-        "nbf": now,
-        "exp": now + TOKEN_LIFETIME_SECONDS,
-        "jti": uuid.uuid4().hex,
-        EMPLOYEE_NUMBER_CLAIM: user_id,
-        "email": email or (f"admin.{user_id}@example.edu" if admin else f"dev.{user_id}@example.edu"),
-        "name": name or ("Dev Admin" if admin else "Dev User"),
-        "roles": ADMIN_ROLES if admin else USER_ROLES,
-    }
-    return str(jwt.encode(claims, _private_key(config), algorithm="RS256", headers={"kid": _KID}))
+    user = DevUser(
+        user_id=user_id,
+        name=name or ("Dev Admin" if admin else "Dev User"),
+        email=email or (f"admin.{user_id}@example.edu" if admin else f"dev.{user_id}@example.edu"),
+        roles=tuple(ADMIN_ROLES if admin else USER_ROLES),
+    )
+    return access_token(private_key(config), user, lifetime_seconds=TOKEN_LIFETIME_SECONDS)
 
 
 def issuer_server(config: Config) -> BackgroundServer:
@@ -114,13 +182,14 @@ def issuer_server(config: Config) -> BackgroundServer:
 
 
 def start_issuer(config: Config) -> bool:
-    """Serve the JWKS unless it already runs; return whether this call started it."""
+    """Serve the OIDC provider unless it already runs; return whether this call started it."""
     server = issuer_server(config)
     if server.pid() is not None and server.is_ready():
         return False
-    _private_key(config)
+    private_key(config)
+    web_client(config)
     env = {"PYTHONPATH": str(config.root / "scripts"), "APIS_REPO_ROOT": str(config.root)}
-    server.start([sys.executable, "-m", "devtools.issuer", "serve"], env=env, timeout=30.0)
+    server.start([sys.executable, "-m", "devtools.oidc_provider"], env=env, timeout=30.0)
     return True
 
 
@@ -132,50 +201,3 @@ def environment_for(prefix: str) -> dict[str, str]:
         f"{prefix}AUTH_AUDIENCES": json.dumps([DEV_AUDIENCE]),
         f"{prefix}AUTH_JWKS_URL": f"{issuer_url()}/.well-known/jwks.json",
     }
-
-
-def serve(config: Config) -> None:
-    body_by_path = {
-        "/.well-known/jwks.json": json.dumps(jwks(config)).encode(),
-        "/.well-known/openid-configuration": json.dumps(
-            {
-                "issuer": issuer_url(),
-                "jwks_uri": f"{issuer_url()}/.well-known/jwks.json",
-                "id_token_signing_alg_values_supported": ["RS256"],
-            }
-        ).encode(),
-    }
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            body = body_by_path.get(self.path.split("?", 1)[0])
-            if body is None:
-                self.send_error(HTTPStatus.NOT_FOUND)
-                return
-            self.send_response(HTTPStatus.OK)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-    server = ThreadingHTTPServer(("127.0.0.1", issuer_port()), Handler)
-    print(f"issuer: serving {issuer_url()}/.well-known/jwks.json", flush=True)
-    server.serve_forever()
-
-
-def main(argv: list[str] | None = None) -> int:
-    import argparse
-
-    from devtools.config import load_config
-
-    parser = argparse.ArgumentParser(prog="devtools.issuer")
-    parser.add_argument("command", choices=["serve"])
-    parser.parse_args(argv)
-    serve(load_config())
-    return 0
-
-
-if __name__ == "__main__":
-    from devtools.cli import run
-
-    run(main)

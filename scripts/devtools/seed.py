@@ -2,7 +2,8 @@
 
 Idempotent: tables, roles and the default tier are created only when missing.
 Seeded: the system roles (``system_admin``, ``default``), the quota tier
-``tier_basic`` and a ``default_tier`` assignment to it.
+``tier_basic`` and a ``default_tier`` assignment to it; the buckets' CORS rules
+that let the web client's local origins PUT to presigned URLs.
 """
 
 from __future__ import annotations
@@ -11,10 +12,11 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal
 
 import boto3
+from botocore.exceptions import ClientError
 
 from apis.shared.assistants import ASSISTANTS_TABLE
 from apis.shared.auth import OIDC_STATE_TABLE
-from apis.shared.aws import client_config, create_table
+from apis.shared.aws import client_config, client_error_code, create_table
 from apis.shared.files import USER_FILES_TABLE
 from apis.shared.models import (
     MANAGED_MODELS_TABLE,
@@ -36,12 +38,22 @@ from apis.shared.quota import (
 from apis.shared.rbac import APP_ROLES_TABLE, DEFAULT_QUOTA_TIER, AppRoleRepository, seed_system_roles
 from apis.shared.users import USERS_TABLE
 from devtools.aws import AWS_DEV_ENVIRONMENT
+from devtools.web_client import web_origins
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from apis.shared.aws import TableDefinition
     from devtools.config import Config
 
-__all__ = ["DEV_TABLES", "INGESTION_QUEUE", "ingestion_queue_url", "seed"]
+__all__ = [
+    "DEV_TABLES",
+    "INGESTION_QUEUE",
+    "allow_browser_uploads",
+    "browser_cors_rules",
+    "ingestion_queue_url",
+    "seed",
+]
 
 # Table names of the local stack; the services get them through their settings.
 DEV_TABLES: dict[str, TableDefinition] = {
@@ -69,6 +81,23 @@ DEV_BUCKETS = ("user-files", "rag-documents")
 DOCUMENTS_BUCKET = "rag-documents"
 # S3 tells this queue about every document upload, as in production; the worker reads it.
 INGESTION_QUEUE = "document-ingestion"
+
+
+# The web client PUTs files and documents straight to presigned URLs from the browser (XHR, with
+# only Content-Type), so S3 must answer its preflight; deployed buckets carry the same rule for
+# the deployed origin. ETag is exposed for clients that read it after an upload.
+def browser_cors_rules(origins: Sequence[str]) -> list[dict[str, Any]]:
+    """The buckets' CORS rules for the web client on ``origins``."""
+    return [
+        {
+            "AllowedOrigins": list(origins),
+            "AllowedMethods": ["PUT", "GET", "HEAD"],
+            "AllowedHeaders": ["Content-Type"],
+            "ExposeHeaders": ["ETag"],
+            "MaxAgeSeconds": 3000,
+        }
+    ]
+
 
 # One enabled model, visible to the development user (JWT role "Developer");
 # in development the inference API answers it with the local model.
@@ -125,6 +154,7 @@ def seed(config: Config) -> list[str]:
         if bucket not in existing:
             s3.create_bucket(Bucket=bucket)
             created.append(f"bucket {bucket}")
+    created += allow_browser_uploads(s3, web_origins())
     created += _wire_document_events(config, s3)
     models = ManagedModelService(ManagedModelRepository(client, "managed-models"))
     if models.get_by_model_id(DEV_MODEL.model_id) is None:
@@ -135,6 +165,26 @@ def seed(config: Config) -> list[str]:
 
 def ingestion_queue_url(config: Config) -> str:
     return str(dev_client(config, "sqs").get_queue_url(QueueName=INGESTION_QUEUE)["QueueUrl"])
+
+
+def allow_browser_uploads(s3: Any, origins: Sequence[str]) -> list[str]:
+    """Give each dev bucket the browser upload CORS rules for ``origins`` unless it has them; return what changed."""
+    rules = browser_cors_rules(origins)
+    changed = []
+    for bucket in DEV_BUCKETS:
+        if _cors_rules(s3, bucket) != rules:
+            s3.put_bucket_cors(Bucket=bucket, CORSConfiguration={"CORSRules": rules})
+            changed.append(f"browser CORS {bucket}")
+    return changed
+
+
+def _cors_rules(s3: Any, bucket: str) -> list[dict[str, Any]]:
+    try:
+        return list(s3.get_bucket_cors(Bucket=bucket)["CORSRules"])
+    except ClientError as error:
+        if client_error_code(error) != "NoSuchCORSConfiguration":
+            raise
+        return []
 
 
 def _wire_document_events(config: Config, s3: Any) -> list[str]:

@@ -17,6 +17,7 @@ import boto3
 from apis.shared.quota import QuotaAssignmentType, QuotaRepository
 from apis.shared.rbac import AppRoleRepository
 from devtools.proc import http_ok
+from tests.support.oidc_browser import Response, send, sign_in
 
 if TYPE_CHECKING:
     from tests.support.sandbox import Sandbox
@@ -96,6 +97,99 @@ def chat_as_the_web_client(app: str, inference: str, token: str) -> None:
     assert messages[0]["content"][0]["text"].endswith("[Attached files: notes.txt]")
 
 
+WEB_CLIENT = "http://localhost:4200"
+# A second web client origin, registered through APIS_WEB_ORIGINS when the stack starts.
+EXTRA_WEB_CLIENT = "http://localhost:4300"
+SCOPE = "openid profile email offline_access"
+
+
+def envelope(response: Response) -> dict[str, Any]:
+    error: dict[str, Any] = response.json()["error"]
+    assert error.pop("requestId")
+    return error
+
+
+def start_sign_in(app: str, query: str = "prompt=select_account") -> tuple[str, str]:
+    """`GET /auth/login` as the web client calls it: the provider's sign-in URL and the state."""
+    login = send("GET", f"{app}/auth/login?{query}")
+    assert login.status == 200, login.text
+    assert set(login.json()) == {"authorization_url", "state"}
+    return login.json()["authorization_url"], login.json()["state"]
+
+
+def code_for(authorization_url: str, user_id: str, callback: str = f"{WEB_CLIENT}/auth/callback") -> str:
+    """A person picks ``user_id`` on the provider's page; the browser lands on the client's callback."""
+    redirect = sign_in(authorization_url, user_id)
+    assert redirect.status == 302, redirect.text
+    assert redirect.headers["location"].startswith(f"{callback}?code=")
+    return redirect.location_query["code"]
+
+
+def sign_in_as_the_web_client(app: str, issuer: str) -> list[str]:
+    """The whole sign-in of client contract §15 over HTTP: app-api's /auth routes and the local provider.
+
+    Returns the codes, states and tokens it saw, which no log may contain.
+    """
+    authorization_url, state = start_sign_in(app)
+    assert authorization_url.startswith(f"{issuer}/authorize?")
+    code = code_for(authorization_url, "100000003")
+    exchanged = send("POST", f"{app}/auth/token", body={"code": code, "state": state})
+    assert exchanged.status == 200, exchanged.text
+    tokens = exchanged.json()
+    assert set(tokens) == {"access_token", "refresh_token", "id_token", "token_type", "expires_in", "scope"}
+    assert (tokens["token_type"], tokens["expires_in"], tokens["scope"]) == ("Bearer", 3600, SCOPE)
+    assert call("GET", f"{app}/sessions", tokens["access_token"])["sessions"] == []
+
+    refreshed = send("POST", f"{app}/auth/refresh", body={"refresh_token": tokens["refresh_token"]})
+    assert refreshed.status == 200, refreshed.text
+    rotated = refreshed.json()
+    assert rotated["refresh_token"] not in (None, tokens["refresh_token"]) and rotated["expires_in"] == 3600
+    assert call("GET", f"{app}/sessions", rotated["access_token"])["sessions"] == []
+    reused = send("POST", f"{app}/auth/refresh", body={"refresh_token": tokens["refresh_token"]})
+    assert (reused.status, envelope(reused)) == (401, {
+        "code": "unauthorized", "message": "Invalid or expired refresh token. Please login again.",
+        "detail": "invalid_grant: the refresh token is unknown, expired or already used",
+    })  # fmt: skip
+
+    # A state is good for one exchange: a second callback with it is refused before the provider is asked.
+    other_url, _ = start_sign_in(app)
+    replayed = send("POST", f"{app}/auth/token", body={"code": code_for(other_url, "100000001"), "state": state})
+    assert (replayed.status, envelope(replayed)) == (400, {
+        "code": "bad_request", "message": "Invalid or expired state parameter. Please initiate login again.",
+        "field": "state",
+    })  # fmt: skip
+
+    # A code of one login with the state of another: app-api sends the other login's verifier.
+    first_url, _ = start_sign_in(app)
+    _, second_state = start_sign_in(app)
+    crossed = send("POST", f"{app}/auth/token", body={"code": code_for(first_url, "100000001"), "state": second_state})
+    assert (crossed.status, envelope(crossed)) == (400, {
+        "code": "bad_request",
+        "message": "Sign-in failed: the identity provider refused the authorization code. Please initiate login again.",
+        "detail": "invalid_grant: PKCE verification failed: code_verifier does not match code_challenge",
+    })  # fmt: skip
+
+    # A web client on an origin of APIS_WEB_ORIGINS signs in through its own callback.
+    extra_url, extra_state = start_sign_in(app, f"redirect_uri={EXTRA_WEB_CLIENT}/auth/callback")
+    extra_code = code_for(extra_url, "100000002", callback=f"{EXTRA_WEB_CLIENT}/auth/callback")
+    assert send("POST", f"{app}/auth/token", body={"code": extra_code, "state": extra_state}).status == 200
+
+    bearer = {"Authorization": f"Bearer {rotated['access_token']}"}
+    for origin in (WEB_CLIENT, f"{EXTRA_WEB_CLIENT}/"):
+        logout = send("GET", f"{app}/auth/logout?post_logout_redirect_uri={origin}", headers=bearer)
+        assert logout.status == 200, logout.text
+        assert logout.json()["logout_url"].startswith(f"{issuer}/logout?client_id=apis-web-dev&")
+        ended = send("GET", logout.json()["logout_url"])
+        assert (ended.status, ended.headers["location"]) == (302, origin.removesuffix("/"))
+    refused = send("GET", f"{app}/auth/logout?post_logout_redirect_uri=https://evil.example", headers=bearer)
+    assert (refused.status, envelope(refused)) == (400, {
+        "code": "bad_request", "message": "post_logout_redirect_uri is not an allowed post-logout redirect URI",
+        "field": "post_logout_redirect_uri",
+    })  # fmt: skip
+    return [code, state, *(tokens[name] for name in ("access_token", "refresh_token", "id_token")),
+            rotated["access_token"], rotated["refresh_token"]]  # fmt: skip
+
+
 def urls(sandbox: Sandbox) -> dict[str, str]:
     return {
         "app-api": f"http://127.0.0.1:{sandbox.app_api_port}/health",
@@ -109,7 +203,7 @@ def urls(sandbox: Sandbox) -> dict[str, str]:
 
 def test_detached_stack_serves_and_stops(sandbox: Sandbox) -> None:
     sandbox.script("index", "stop")
-    started = sandbox.script("dev", "up", "--detach")
+    started = sandbox.script("dev", "up", "--detach", env={"APIS_WEB_ORIGINS": EXTRA_WEB_CLIENT})
     assert started.returncode == 0, started.stdout + started.stderr
     try:
         for name in ("app-api", "inference-api"):
@@ -124,9 +218,22 @@ def test_detached_stack_serves_and_stops(sandbox: Sandbox) -> None:
         assert_seeded(f"http://127.0.0.1:{sandbox.aws_port}")
         assert http_ok(urls(sandbox)["index"])
         assert "user token" in started.stdout and "admin token" in started.stdout
+        issuer = f"http://127.0.0.1:{sandbox.issuer_port}"
+        assert (
+            f"  OIDC issuer        {issuer}  (sign-in page {issuer}/authorize for client apis-web-dev)\n"
+            in started.stdout
+        )
+        needs = "; needs APIS_INFERENCE_API_PORT=8001"
+        for origin in (WEB_CLIENT, EXTRA_WEB_CLIENT):
+            assert f"  web client         {origin}  (sign in at {origin}/auth/login{needs})\n" in started.stdout
+        secret = (sandbox.root / ".local" / "dev" / "web-client-secret").read_text().strip()
+        assert secret not in started.stdout + started.stderr
         app = f"http://127.0.0.1:{sandbox.app_api_port}"
         user = sandbox.script("dev", "token", check=True).stdout.strip()
         admin = sandbox.script("dev", "token", "--admin", check=True).stdout.strip()
+        refused = sandbox.script("dev", "token", "--user", "42")
+        assert (refused.returncode, refused.stdout) == (2, "")
+        assert refused.stderr == "error: --user must be 9 digits (the services' user id rule, e.g. 100000001)\n"
         models, _ = get_json(f"{app}/models", user)
         assert [m["modelId"] for m in models["models"]] == ["us.anthropic.claude-haiku-4-5-20251001-v1:0"]
         assert status_of(f"{app}/models") == 401
@@ -139,6 +246,10 @@ def test_detached_stack_serves_and_stops(sandbox: Sandbox) -> None:
         assert status.count("running") == 6
         log = (sandbox.root / ".local" / "logs" / "app-api.log").read_text()
         assert "GET /health" in log
+        seen = sign_in_as_the_web_client(app, issuer)
+        logs = "".join(path.read_text() for path in (sandbox.root / ".local" / "logs").glob("*.log"))
+        for value in (secret, *seen):
+            assert value not in logs
     finally:
         stopped = sandbox.script("dev", "down")
     assert stopped.returncode == 0
