@@ -10,7 +10,7 @@ from apis.app_api.container import AwsClients, build_container
 from apis.app_api.main import create_app
 from apis.app_api.settings import AppApiSettings
 from apis.shared.assistants import ASSISTANTS_TABLE, LocalKnowledgeBase
-from apis.shared.auth import AuthConfig, Authenticator, JwksCache
+from apis.shared.auth import OIDC_STATE_TABLE, AuthConfig, Authenticator, JwksCache
 from apis.shared.aws import s3_client_config
 from apis.shared.files import USER_FILES_TABLE
 from apis.shared.models import MANAGED_MODELS_TABLE, LocalModelProvider
@@ -48,6 +48,7 @@ def dynamodb(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
             "user-quotas": QUOTAS_TABLE,
             "quota-events": QUOTA_EVENTS_TABLE,
             "user-cost-summary": COST_SUMMARY_TABLE,
+            "oidc-state": OIDC_STATE_TABLE,
         }
         for name, definition in tables.items():
             table(client, name, definition)

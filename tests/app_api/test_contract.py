@@ -1,6 +1,6 @@
 """The OpenAPI schema carries every path, method, query parameter and response field the web client uses.
 
-The table is the client contract (sections 4-12) as data: a renamed path,
+The table is the client contract (sections 4-18) as data: a renamed path,
 a dropped trailing slash, a snake_case field or a missing query parameter
 fails here before a browser ever sees it.
 """
@@ -87,11 +87,36 @@ CLIENT_CALLS: list[tuple[str, str, set[str], set[str]]] = [
     ("get", "/admin/quota/events", {"limit", "user_id", "tier_id", "event_type"}, set()),
     ("get", "/admin/quota/users/{userId}", {"email", "roles"}, {"userId", "currentPeriod", "percentageUsed",
                                                                "recentBlocks"}),
+    ("get", "/costs/summary", set(), {"totalCost", "totalRequests", "totalInputTokens", "totalOutputTokens",
+                                      "totalCacheSavings", "models"}),
+    ("get", "/costs/detailed-report", {"start_date", "end_date"}, {"totalCost", "totalRequests", "totalInputTokens",
+                                                                   "totalOutputTokens", "totalCacheSavings", "models"}),
+    ("get", "/admin/costs/dashboard", {"period", "topUsersLimit", "includeTrends"},
+     {"currentPeriod", "topUsers", "modelUsage", "dailyTrends"}),
+    ("get", "/admin/costs/top-users", {"period", "limit", "minCost", "tierId"}, set()),
+    ("get", "/admin/costs/export", {"format", "period"}, set()),
+    ("get", "/admin/costs/system-summary", {"period", "periodType"}, {"period", "periodType", "totalCost",
+                                                                      "totalRequests", "activeUsers"}),
+    ("get", "/admin/costs/by-model", {"period"}, set()),
+    ("get", "/admin/costs/by-tier", {"period"}, set()),
+    ("get", "/admin/costs/trends", {"startDate", "endDate"}, set()),
+    ("get", "/auth/login", {"prompt"}, {"authorization_url", "state"}),
+    ("post", "/auth/token", set(), {"access_token", "refresh_token", "expires_in"}),
+    ("post", "/auth/refresh", set(), {"access_token", "refresh_token", "expires_in"}),
+    ("get", "/auth/logout", {"post_logout_redirect_uri"}, {"logout_url"}),
+    ("get", "/memory/status", set(), {"available", "mode"}),
+    ("get", "/memory", {"topK"}, {"preferences", "facts"}),
+    ("post", "/memory/search", set(), {"memories"}),
+    ("delete", "/memory/{recordId}", set(), set()),
+    ("get", "/tools/", set(), {"tools"}),
+    ("put", "/tools/preferences", set(), set()),
+    ("get", "/tools/catalog", set(), {"tools", "total"}),
 ]  # fmt: skip
 
 # Lists the client receives as bare JSON arrays.
 BARE_ARRAYS = {"/admin/quota/tiers", "/admin/quota/assignments", "/admin/quota/overrides", "/admin/quota/events",
-               "/admin/users/domains/list"}  # fmt: skip
+               "/admin/users/domains/list", "/admin/costs/top-users", "/admin/costs/by-model", "/admin/costs/by-tier",
+               "/admin/costs/trends"}  # fmt: skip
 
 
 def _shape(path: str) -> str:

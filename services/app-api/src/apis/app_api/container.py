@@ -14,6 +14,9 @@ from typing import TYPE_CHECKING, Any, Literal
 import boto3
 
 from apis.app_api.admin.service import UserAdminService
+from apis.app_api.auth.service import SignInService, build_sign_in_service
+from apis.app_api.costs.admin_service import AdminCostService
+from apis.app_api.costs.service import CostReportService
 from apis.shared.assistants import (
     AssistantRepository,
     AssistantService,
@@ -78,6 +81,9 @@ class AppApiContainer:
     quota_events: QuotaEventRepository
     costs: CostRepository
     user_admin: UserAdminService
+    sign_in: SignInService
+    cost_reports: CostReportService
+    admin_costs: AdminCostService
 
     @property
     def dynamodb(self) -> Any:
@@ -194,4 +200,7 @@ def build_container(
         quota_events=quota_events,
         costs=costs,
         user_admin=UserAdminService(users, costs, quota_resolver, app_roles, quota_events),
+        sign_in=build_sign_in_service(settings, dynamodb),
+        cost_reports=CostReportService(costs),
+        admin_costs=AdminCostService(costs, users, quota_resolver, app_roles),
     )

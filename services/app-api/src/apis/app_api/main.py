@@ -16,10 +16,14 @@ from fastapi import FastAPI
 
 from apis.app_api import SERVICE_NAME, assistants, catalog, chat, files, health, sessions, users
 from apis.app_api.admin.routes import router as admin_router
+from apis.app_api.auth.routes import router as auth_router
 from apis.app_api.container import AppApiContainer, build_container
+from apis.app_api.costs.routes import router as costs_router
+from apis.app_api.memory import router as memory_router
 from apis.app_api.settings import AppApiSettings, get_settings
+from apis.app_api.tools import router as tools_router
 from apis.shared.auth.dependencies import install_authentication
-from apis.shared.http import install_error_handlers
+from apis.shared.http import install_cors, install_error_handlers
 from apis.shared.rbac import seed_system_roles
 from apis.shared.rbac.dependencies import install_app_roles
 
@@ -45,11 +49,13 @@ def create_app(settings: AppApiSettings | None = None, *, container: AppApiConta
             logger.info("seeded system roles: %s", ", ".join(created))
         yield
         container.authenticator.close()
+        container.sign_in.close()
 
     app = FastAPI(title="apis app-api", version=version(SERVICE_NAME), lifespan=lifespan)
     app.state.settings = settings
     app.state.container = container
     install_error_handlers(app, expose_internal_errors=settings.expose_internal_errors)
+    install_cors(app, settings.cors_policy())
     install_authentication(app, container.authenticator)
     install_app_roles(app, container.app_roles, admin_jwt_roles=settings.admin_jwt_roles)
     app.include_router(health.router)
@@ -59,5 +65,9 @@ def create_app(settings: AppApiSettings | None = None, *, container: AppApiConta
     app.include_router(files.router)
     app.include_router(assistants.router)
     app.include_router(chat.router)
+    app.include_router(costs_router)
     app.include_router(admin_router)
+    app.include_router(memory_router)
+    app.include_router(tools_router)
+    app.include_router(auth_router)
     return app

@@ -5,15 +5,17 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from apis.shared.http import CorsPolicy, CorsSettings
 
 __all__ = ["AppApiSettings", "Environment", "get_settings"]
 
 Environment = Literal["development", "test", "staging", "production"]
 
 
-class AppApiSettings(BaseSettings):
+class AppApiSettings(BaseSettings, CorsSettings):
     """Settings of one app-api process. Table and bucket names default to the local stack's."""
 
     model_config = SettingsConfigDict(env_prefix="APP_API_", extra="ignore", frozen=True)
@@ -35,6 +37,31 @@ class AppApiSettings(BaseSettings):
     admin_jwt_roles: list[str] = Field(default_factory=lambda: ["DotNetDevelopers"])
     # Administrators (the other admin pages): these JWT roles, or a system administrator.
     admin_roles: list[str] = Field(default_factory=lambda: ["Admin", "SuperAdmin", "DotNetDevelopers"])
+
+    # Sign-in (/auth/*): the authorization-code flow with PKCE, run for the web client against the
+    # identity provider found at {oidc_issuer}/.well-known/openid-configuration (empty: auth_issuer).
+    # Until issuer, client id, secret and redirect URI are set, the /auth routes answer 503.
+    # The secret comes from a secret store in production (e.g. ECS task `secrets`), never the repository.
+    oidc_issuer: str = ""
+    oidc_client_id: str = ""
+    oidc_client_secret: SecretStr | None = None
+    # The SPA's /auth/callback; other redirect URIs a client may ask for must be listed below.
+    oidc_redirect_uri: str = ""
+    oidc_allowed_redirect_uris: list[str] = Field(default_factory=list)
+    # Where logout may send the browser back to (the client sends its origin). Empty: the origins
+    # (scheme://host[:port]) of oidc_redirect_uri and oidc_allowed_redirect_uris; a list set here
+    # is the whole list.
+    oidc_post_logout_redirect_uris: list[str] = Field(default_factory=list)
+    oidc_scopes: list[str] = Field(default_factory=lambda: ["openid", "profile", "email", "offline_access"])
+    oidc_state_table: str = "oidc-state"
+    oidc_state_ttl_seconds: int = Field(default=600, gt=0)
+    # Calls to the provider: connecting is short, reading bounded; a request waiting for another
+    # one's discovery fetch waits at most the read timeout.
+    oidc_connect_timeout_seconds: float = Field(default=3.0, gt=0)
+    oidc_timeout_seconds: float = Field(default=10.0, gt=0)
+    oidc_discovery_ttl_seconds: float = Field(default=3600, gt=0)
+    # A failed discovery is answered (503/504) without calling the provider for this long.
+    oidc_discovery_backoff_seconds: float = Field(default=15.0, ge=0)
 
     # AWS: the endpoint is set only for the embedded local endpoint; real AWS uses the default chain.
     aws_region: str = "us-east-1"
@@ -72,6 +99,15 @@ class AppApiSettings(BaseSettings):
     ingestion_queue_url: str | None = None
     # The worker's health endpoint: 200 while queue polls succeed, 503 once they stop.
     worker_port: int = Field(default=8002, ge=1, le=65535)
+
+    @model_validator(mode="after")
+    def _cors_policy_is_valid(self) -> AppApiSettings:
+        self.cors_policy()
+        return self
+
+    def cors_policy(self) -> CorsPolicy:
+        """Who may call from a browser (APP_API_CORS_*; see CorsSettings); refuses unsafe policies."""
+        return self.cors_policy_for(development=self.environment in ("development", "test"))
 
     @model_validator(mode="after")
     def _development_backends_stay_in_development(self) -> AppApiSettings:

@@ -8,12 +8,14 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from apis.shared.http import CorsPolicy, CorsSettings
+
 __all__ = ["Environment", "InferenceApiSettings", "get_settings"]
 
 Environment = Literal["development", "test", "staging", "production"]
 
 
-class InferenceApiSettings(BaseSettings):
+class InferenceApiSettings(BaseSettings, CorsSettings):
     """Settings of one inference-api process. Table and bucket names default to the local stack's."""
 
     model_config = SettingsConfigDict(env_prefix="INFERENCE_API_", extra="ignore", frozen=True)
@@ -63,6 +65,15 @@ class InferenceApiSettings(BaseSettings):
     knowledge_base_path: str = ".local/dev/knowledge-base.sqlite"
     vector_bucket: str = "assistants-vectors"
     vector_index: str = "assistants-index"
+
+    @model_validator(mode="after")
+    def _cors_policy_is_valid(self) -> InferenceApiSettings:
+        self.cors_policy()
+        return self
+
+    def cors_policy(self) -> CorsPolicy:
+        """Who may call from a browser (INFERENCE_API_CORS_*; see CorsSettings); refuses unsafe policies."""
+        return self.cors_policy_for(development=self.environment in ("development", "test"))
 
     @model_validator(mode="after")
     def _development_backends_stay_in_development(self) -> InferenceApiSettings:
