@@ -25,11 +25,13 @@ PUBLIC_PACKAGES = {
         "LOCAL_WEB_CLIENT_ORIGINS", "REQUEST_ID_HEADER", "CorsConfigurationError", "CorsPolicy", "CorsSettings",
         "RequestIdMiddleware",
         "UnhandledErrorMiddleware", "install_cors", "install_error_handlers",
+        "ErrorBody", "RequestBodyLimitMiddleware", "document_error_responses", "install_body_limit",
     },
     "apis.shared.aws": {
         "CONDITIONAL_CHECK_FAILED", "DependencyAccessDeniedError", "DependencyThrottledError", "GlobalIndex",
         "TableDefinition", "batch_get_all", "client_config", "client_error_code", "create_table", "from_item",
         "is_conditional_check_failure", "plain", "s3_client_config", "to_item", "translate_aws_errors",
+        "UnstorableNumberError",
     },
     "apis.shared.auth": {
         "ACCEPTED_ALGORITHMS", "DEVELOPMENT_USER", "OIDC_STATE_TABLE", "AuthConfig", "AuthConfigurationError",
@@ -62,6 +64,8 @@ PUBLIC_PACKAGES = {
         "TierNotFoundError", "TokenUsage", "WarningLevel", "build_quota_exceeded_event", "build_quota_warning_event",
         "domain_matches", "message_cost", "period_key",
         "DailyCost", "ModelUsage", "UserCostTotal", "cost_sort_key", "summarize_model_usage",
+        "DEFAULT_RESERVATION_SECONDS", "QuotaAdmission", "QuotaReservation", "QuotaReservationRepository",
+        "ReservationOutcome",
     },
     "apis.shared.sessions": {
         "DEFAULT_TITLE", "SESSIONS_METADATA_TABLE", "Attribution", "BulkDeleteSessionResult",
@@ -70,7 +74,7 @@ PUBLIC_PACKAGES = {
         "MessagesListResponse", "ModelInfo", "SessionMetadata", "SessionMetadataResponse", "SessionNotFoundError",
         "SessionPage", "SessionPreferences", "SessionService", "SessionStatus", "SessionStore",
         "SessionsListResponse", "UpdateSessionMetadataRequest", "get_session_metadata", "list_user_sessions",
-        "store_session_metadata", "utc_timestamp",
+        "store_session_metadata", "utc_timestamp", "TurnInProgressError",
     },
     "apis.shared.models": {
         "MANAGED_MODELS_TABLE", "MODEL_ID_INDEX", "DuplicateModelIdError", "ManagedModel", "ManagedModelCreate",
@@ -80,6 +84,11 @@ PUBLIC_PACKAGES = {
         "ModelAccessDeniedError", "ModelEvent", "ModelInvocationError", "ModelProviderProtocol", "ModelRequest",
         "ModelRequestInvalidError", "ModelThrottledError", "ModelTimeoutError", "ModelUnavailableError",
         "ProviderConfigurationError", "StreamStop", "TextBlock", "TextDelta", "UsageReport", "translate_bedrock_error",
+        "ModelNotConfiguredError", "ResolvedModel",
+    },
+    "apis.shared.metering": {
+        "CHARS_PER_TOKEN", "IMAGE_TOKENS", "IMAGE_TOKEN_BOUND", "CallPurpose", "Charge", "MeteredCall", "ModelMeter",
+        "cost_bound", "estimated_input_tokens", "estimated_tokens", "estimated_usage", "input_token_bound",
     },
     "apis.shared.files": {
         "ALLOWED_EXTENSIONS", "ALLOWED_MIME_TYPES", "USER_FILES_TABLE", "CompleteUploadResponse", "FileLimits",
@@ -87,6 +96,8 @@ PUBLIC_PACKAGES = {
         "FileResponse", "FileStatus", "FileTooLargeError", "FileUploadService", "InvalidFileTypeError",
         "PresignRequest", "PresignResponse", "QuotaResponse", "ResolvedFileContent", "TooManyFilesError",
         "UploadNotFoundError", "get_file_resolver", "resolve_mime_type",
+        "FileNotUploadedError", "StoredFileTooLargeError", "UploadRefusedError", "read_object_within",
+        "stored_object_size",
     },
     "apis.shared.assistants": {
         "ASSISTANTS_TABLE", "DEFAULT_VECTOR_INDEX_ID", "SUPPORTED_TYPES", "Assistant", "AssistantAccessDeniedError",

@@ -9,21 +9,14 @@ import pytest
 
 from apis.shared.auth import JwksCache, UnknownSigningKeyError, fetch_jwks
 from apis.shared.errors import DependencyUnavailableError
+from tests.support.clock import ManualClock
 from tests.support.tokens import SigningKey, jwks
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
 
 KEY_A = SigningKey("a")
 KEY_B = SigningKey("b")
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 class Issuer:
@@ -38,14 +31,14 @@ class Issuer:
 
 def test_keys_are_fetched_once_and_reused() -> None:
     issuer = Issuer(KEY_A)
-    cache = JwksCache(issuer, clock=Clock())
+    cache = JwksCache(issuer, clock=ManualClock(1000.0))
     for _ in range(50):
         assert cache.get_key("a").key_id == "a"
     assert issuer.calls == 1
 
 
 def test_an_unknown_kid_refreshes_at_most_once_per_interval() -> None:
-    issuer, clock = Issuer(KEY_A), Clock()
+    issuer, clock = Issuer(KEY_A), ManualClock(1000.0)
     cache = JwksCache(issuer, clock=clock, min_refresh_interval_seconds=60)
     cache.get_key("a")
     clock.now += 61
@@ -56,7 +49,7 @@ def test_an_unknown_kid_refreshes_at_most_once_per_interval() -> None:
 
 
 def test_rotated_keys_are_picked_up() -> None:
-    issuer, clock = Issuer(KEY_A), Clock()
+    issuer, clock = Issuer(KEY_A), ManualClock(1000.0)
     cache = JwksCache(issuer, clock=clock, min_refresh_interval_seconds=60)
     cache.get_key("a")
     issuer.keys = [KEY_A, KEY_B]
@@ -65,7 +58,7 @@ def test_rotated_keys_are_picked_up() -> None:
 
 
 def test_keys_expire_after_the_ttl() -> None:
-    issuer, clock = Issuer(KEY_A), Clock()
+    issuer, clock = Issuer(KEY_A), ManualClock(1000.0)
     cache = JwksCache(issuer, clock=clock, ttl_seconds=3600)
     cache.get_key("a")
     clock.now += 3601
@@ -86,6 +79,129 @@ def test_unusable_entries_are_skipped() -> None:
     for kid in ("ec", "enc", "broken"):
         with pytest.raises(UnknownSigningKeyError):
             cache.get_key(kid)
+
+
+class FlakyIssuer(Issuer):
+    """An issuer that can go down (503 from fetch_jwks) and be slow (blocks until released)."""
+
+    def __init__(self, *keys: SigningKey) -> None:
+        super().__init__(*keys)
+        self.down = False
+        self.entered = threading.Event()
+        self.release = threading.Event()
+        self.release.set()
+
+    def __call__(self) -> dict:
+        self.calls += 1
+        self.entered.set()
+        assert self.release.wait(10)
+        if self.down:
+            raise DependencyUnavailableError("The identity provider's signing keys are unavailable", detail="down")
+        return jwks(*self.keys)
+
+
+def grace_cache(issuer: FlakyIssuer, clock: ManualClock) -> JwksCache:
+    return JwksCache(issuer, clock=clock, ttl_seconds=3600, stale_grace_seconds=1800, failure_retry_seconds=10)
+
+
+def test_expired_keys_stay_in_use_within_the_grace_while_the_issuer_is_down() -> None:
+    issuer, clock = FlakyIssuer(KEY_A), ManualClock(1000.0)
+    cache = grace_cache(issuer, clock)
+    assert cache.get_key("a").key_id == "a"
+    issuer.down = True
+    clock.now += 3601
+    assert cache.get_key("a").key_id == "a", "cached keys are still good: not every request a 503"
+    assert issuer.calls == 2
+    for _ in range(20):
+        assert cache.get_key("a").key_id == "a"
+    assert issuer.calls == 2, "a down issuer is asked again only after the retry interval"
+    clock.now += 10
+    assert cache.get_key("a").key_id == "a"
+    assert issuer.calls == 3
+
+
+def test_after_the_grace_it_is_a_503_until_the_issuer_is_back() -> None:
+    issuer, clock = FlakyIssuer(KEY_A), ManualClock(1000.0)
+    cache = grace_cache(issuer, clock)
+    cache.get_key("a")
+    issuer.down = True
+    clock.now += 3600 + 1800
+    with pytest.raises(DependencyUnavailableError) as unavailable:
+        cache.get_key("a")
+    assert unavailable.value.status_code == 503
+    with pytest.raises(DependencyUnavailableError):
+        cache.get_key("a")  # within the retry interval: no new fetch, still a 503
+    assert issuer.calls == 2
+    issuer.down = False
+    clock.now += 10
+    assert cache.get_key("a").key_id == "a"
+    assert cache.fetch_count == 2
+
+
+def test_an_unknown_kid_while_the_issuer_is_down_with_expired_keys_is_a_503_not_a_401() -> None:
+    issuer, clock = FlakyIssuer(KEY_A), ManualClock(1000.0)
+    cache = grace_cache(issuer, clock)
+    cache.get_key("a")
+    issuer.down = True
+    clock.now += 3601
+    with pytest.raises(DependencyUnavailableError):
+        cache.get_key("rotated")
+    assert cache.get_key("a").key_id == "a"
+
+
+def test_a_cold_start_against_a_down_issuer_is_a_503_and_retries_after_the_interval() -> None:
+    issuer, clock = FlakyIssuer(KEY_A), ManualClock(1000.0)
+    issuer.down = True
+    cache = grace_cache(issuer, clock)
+    for _ in range(5):
+        with pytest.raises(DependencyUnavailableError):
+            cache.get_key("a")
+    assert issuer.calls == 1
+    issuer.down = False
+    clock.now += 10
+    assert cache.get_key("a").key_id == "a"
+
+
+def test_a_negative_interval_is_refused() -> None:
+    with pytest.raises(ValueError, match="negative"):
+        JwksCache(Issuer(KEY_A), stale_grace_seconds=-1)
+
+
+def in_thread(target: Callable[[], object]) -> tuple[threading.Thread, list[object]]:
+    results: list[object] = []
+    thread = threading.Thread(target=lambda: results.append(target()), daemon=True)
+    thread.start()
+    return thread, results
+
+
+def test_a_slow_refresh_does_not_hold_up_requests_whose_keys_are_usable() -> None:
+    issuer, clock = FlakyIssuer(KEY_A), ManualClock(1000.0)
+    cache = grace_cache(issuer, clock)
+    cache.get_key("a")
+    clock.now += 3601
+    issuer.entered.clear()
+    issuer.release.clear()
+    refresher, refreshed = in_thread(lambda: cache.get_key("a").key_id)
+    assert issuer.entered.wait(5)
+    other, answered = in_thread(lambda: cache.get_key("a").key_id)
+    other.join(2)
+    assert answered == ["a"], "the lock must not be held while the issuer is slow"
+    issuer.release.set()
+    refresher.join(5)
+    assert refreshed == ["a"] and issuer.calls == 2
+
+
+def test_concurrent_cold_starts_share_one_fetch() -> None:
+    issuer = FlakyIssuer(KEY_A)
+    issuer.release.clear()
+    cache = grace_cache(issuer, ManualClock(1000.0))
+    threads = [in_thread(lambda: cache.get_key("a").key_id) for _ in range(8)]
+    assert issuer.entered.wait(5)
+    issuer.release.set()
+    for thread, _ in threads:
+        thread.join(5)
+    assert [results for _, results in threads] == [["a"]] * 8
+    assert issuer.calls == 1
 
 
 @pytest.fixture

@@ -154,7 +154,7 @@ def test_claim_names_are_configurable() -> None:
 
 
 def test_trusted_mode_skips_the_signature_but_not_the_claims() -> None:
-    trusted = JwtValidator(config(mode=AuthMode.TRUSTED, jwks_url=""))
+    trusted = JwtValidator(config(mode=AuthMode.TRUSTED, jwks_url="", allow_trusted=True))
     forged_signature = issue(OTHER_KEY)
     assert trusted.validate(forged_signature).user_id == "123456789"
     with pytest.raises(TokenExpiredError):
@@ -174,11 +174,43 @@ def test_trusted_mode_skips_the_signature_but_not_the_claims() -> None:
         ({"audiences": ()}, "an issuer and at least one audience"),
         ({"jwks_url": ""}, "JWKS URL"),
         ({"leeway_seconds": 3600}, "leeway"),
+        ({"mode": AuthMode.TRUSTED, "jwks_url": ""}, "trusted mode skips the signature check"),
+        ({"mode": AuthMode.TRUSTED}, "this service does not allow it"),
+        ({"jwks_ttl_seconds": 0}, "JWKS TTL must be positive"),
+        ({"jwks_stale_grace_seconds": -1}, "stale grace not negative"),
     ],
 )
 def test_unsafe_or_incomplete_configs_are_refused(overrides: dict, message: str) -> None:
     with pytest.raises(AuthConfigurationError, match=message):
         config(**overrides)
+
+
+@pytest.mark.parametrize(
+    ("claims_", "verified"),
+    [
+        ({"email_verified": True}, "ada.lovelace@example.edu"),
+        ({"email_verified": "true"}, "ada.lovelace@example.edu"),
+        ({}, None),  # Entra ID never sends the flag, and its email is not verified
+        ({"email_verified": False}, None),
+        ({"email_verified": "false"}, None),
+        ({"email_verified": 1}, None),
+        ({"email_verified": True, "email": None, "preferred_username": "ada@example.edu"}, None),
+        ({"email_verified": True, "email": "not-an-address", "preferred_username": "ada@example.edu"}, None),
+    ],
+)
+def test_the_verified_email_needs_the_providers_word(claims_: dict, verified: str | None) -> None:
+    user = validator().validate(issue(KEY, **claims_))
+    assert user.verified_email == verified
+    assert user.email != "" and user.email == user.email.lower()
+
+
+def test_a_directory_claim_can_be_trusted_where_the_provider_sends_no_flag() -> None:
+    # Entra ID: the user principal name is set by the tenant's administrators, unique in the tenant.
+    entra = validator(claims=ClaimNames(verified_email="preferred_username"), verified_email_requires_flag=False)
+    token = issue(KEY, email="someone.else@example.edu", preferred_username="Ada@Example.EDU")
+    user = entra.validate(token)
+    assert (user.email, user.verified_email) == ("someone.else@example.edu", "ada@example.edu")
+    assert entra.validate(issue(KEY, email="x@example.edu")).verified_email is None
 
 
 def test_verify_mode_needs_keys() -> None:

@@ -8,21 +8,14 @@ from botocore.stub import Stubber
 from apis.shared.auth import OIDC_STATE_TABLE, DynamoDBStateStore, InMemoryStateStore, OIDCStateData
 from apis.shared.aws import to_item
 from tests.support.aws import table
+from tests.support.clock import ManualClock
 from tests.support.faults import FAULT_IDS, FAULTS, Fault, assert_fault, inject_fault
 
 DATA = OIDCStateData(redirect_uri="https://app.example/cb", code_verifier="verifier", nonce="n-1")
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_800_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def test_in_memory_state_is_single_use_and_expires() -> None:
-    clock = Clock()
+    clock = ManualClock(1_800_000_000.0)
     store = InMemoryStateStore(clock)
     store.store_state("s1", DATA, ttl_seconds=60)
     store.store_state("s2", DATA, ttl_seconds=60)
@@ -34,12 +27,12 @@ def test_in_memory_state_is_single_use_and_expires() -> None:
 
 
 @pytest.fixture
-def store(dynamodb) -> tuple[DynamoDBStateStore, Clock]:
-    clock = Clock()
+def store(dynamodb) -> tuple[DynamoDBStateStore, ManualClock]:
+    clock = ManualClock(1_800_000_000.0)
     return DynamoDBStateStore(dynamodb, table(dynamodb, "oidc-state", OIDC_STATE_TABLE), clock), clock
 
 
-def test_dynamodb_state_is_single_use(store: tuple[DynamoDBStateStore, Clock]) -> None:
+def test_dynamodb_state_is_single_use(store: tuple[DynamoDBStateStore, ManualClock]) -> None:
     states, _ = store
     states.store_state("abc", DATA)
     assert states.get_and_delete_state("abc") == (True, DATA)
@@ -47,7 +40,7 @@ def test_dynamodb_state_is_single_use(store: tuple[DynamoDBStateStore, Clock]) -
     assert states.get_and_delete_state("unknown") == (False, None)
 
 
-def test_dynamodb_state_expires_before_the_ttl_sweep(store: tuple[DynamoDBStateStore, Clock]) -> None:
+def test_dynamodb_state_expires_before_the_ttl_sweep(store: tuple[DynamoDBStateStore, ManualClock]) -> None:
     states, clock = store
     states.store_state("abc", OIDCStateData(), ttl_seconds=600)
     clock.now += 601
@@ -55,7 +48,7 @@ def test_dynamodb_state_expires_before_the_ttl_sweep(store: tuple[DynamoDBStateS
 
 
 def test_the_take_is_one_conditional_delete(dynamodb) -> None:
-    states = DynamoDBStateStore(dynamodb, "oidc-state", Clock())
+    states = DynamoDBStateStore(dynamodb, "oidc-state", ManualClock(1_800_000_000.0))
     key = to_item({"PK": "STATE#abc", "SK": "STATE#abc"})
     with Stubber(dynamodb) as stubber:
         stubber.add_response(
@@ -84,7 +77,7 @@ def test_the_take_is_one_conditional_delete(dynamodb) -> None:
     ids=["store", "take"],
 )
 def test_storage_failures_raise_instead_of_passing_as_unknown_state(
-    store: tuple[DynamoDBStateStore, Clock], fault: Fault, operation: str, call
+    store: tuple[DynamoDBStateStore, ManualClock], fault: Fault, operation: str, call
 ) -> None:
     states, _ = store
     with inject_fault(states._client, operation, fault) as failed, pytest.raises(fault.error) as raised:
@@ -93,7 +86,9 @@ def test_storage_failures_raise_instead_of_passing_as_unknown_state(
     assert_fault(raised.value, fault)
 
 
-def test_states_written_by_the_original_system_are_read(store: tuple[DynamoDBStateStore, Clock], dynamodb) -> None:
+def test_states_written_by_the_original_system_are_read(
+    store: tuple[DynamoDBStateStore, ManualClock], dynamodb
+) -> None:
     states, clock = store
     # The item as the original backend wrote it: snake_case inner names, epoch-second created_at.
     original = {"PK": "STATE#old", "SK": "STATE#old", "state": "old", "expiresAt": int(clock.now) + 600,

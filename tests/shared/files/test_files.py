@@ -11,11 +11,12 @@ import boto3
 import pytest
 
 from apis.shared.aws import client_config, s3_client_config
-from apis.shared.errors import BadRequestError
+from apis.shared.errors import ApisError, BadRequestError
 from apis.shared.files import (
     USER_FILES_TABLE,
     FileLimits,
     FileNotReadyError,
+    FileNotUploadedError,
     FileQuotaExceededError,
     FileResolver,
     FileStatus,
@@ -23,9 +24,12 @@ from apis.shared.files import (
     FileUploadService,
     InvalidFileTypeError,
     PresignRequest,
+    StoredFileTooLargeError,
     TooManyFilesError,
     UploadNotFoundError,
+    UploadRefusedError,
     get_file_resolver,
+    read_object_within,
     resolve_mime_type,
 )
 from apis.shared.files.service import safe_filename
@@ -117,12 +121,79 @@ def test_complete_makes_the_file_ready_and_counts_it_once(files: FileUploadServi
     assert (quota.used_bytes, quota.file_count, quota.max_bytes) == (10, 1, 1024 * 1024 * 1024)
 
 
-def test_completing_a_file_that_never_arrived_fails_it(files: FileUploadService) -> None:
-    response = presign(files)
-    with pytest.raises(UploadNotFoundError) as missing:
-        files.complete_upload("u1", response.upload_id)
-    assert missing.value.status_code == 404
-    assert files.get_file("u1", response.upload_id).status is FileStatus.FAILED
+def test_completing_before_the_upload_is_a_409_that_a_later_completion_gets_past(files: FileUploadService, s3) -> None:
+    response = presign(files, size=5)
+    for _ in range(2):
+        with pytest.raises(FileNotUploadedError) as early:
+            files.complete_upload("u1", response.upload_id)
+        assert (early.value.status_code, early.value.code.value) == (409, "conflict")
+        assert early.value.field == "uploadId" and "PUT the file" in early.value.detail
+        assert files.get_file("u1", response.upload_id).status is FileStatus.PENDING
+    s3.put_object(Bucket=BUCKET, Key=files.get_file("u1", response.upload_id).s3_key, Body=b"hello")
+    completed = files.complete_upload("u1", response.upload_id)
+    assert (completed.status, completed.size_bytes) == (FileStatus.READY, 5)
+    assert files.complete_upload("u1", response.upload_id) == completed, "a repeat answers as the first time"
+    quota = files.get_user_quota("u1")
+    assert (quota.used_bytes, quota.file_count) == (5, 1)
+
+
+def test_the_presigned_put_is_signed_for_the_declared_size_only(files: FileUploadService) -> None:
+    response = presign(files, size=1234)
+    query = urllib.parse.parse_qs(urllib.parse.urlparse(response.presigned_url).query)
+    # S3 computes the signature over the Content-Length the browser sends: any other size is refused.
+    assert query["X-Amz-SignedHeaders"] == ["content-length;content-type;host"]
+
+
+def stored(files: FileUploadService, s3, content: bytes, *, declared: int = 5, user: str = "u1") -> str:
+    """A pending upload whose object holds ``content`` whatever size was declared."""
+    response = presign(files, user, size=declared)
+    s3.put_object(Bucket=BUCKET, Key=files.get_file(user, response.upload_id).s3_key, Body=content)
+    return response.upload_id
+
+
+def assert_refused_and_removed(files: FileUploadService, s3, upload_id: str, size: int) -> None:
+    metadata = files.get_file("u1", upload_id)
+    assert (metadata.status, metadata.size_bytes) == (FileStatus.FAILED, size)
+    assert s3.list_objects_v2(Bucket=BUCKET, Prefix=metadata.s3_key).get("KeyCount") == 0
+    with pytest.raises(UploadRefusedError) as again:
+        files.complete_upload("u1", upload_id)
+    assert (again.value.status_code, again.value.code.value) == (409, "conflict")
+
+
+def test_a_first_upload_over_the_file_limit_is_413_and_its_object_deleted(dynamodb, s3) -> None:
+    # The issue's probe: 500 bytes stored for a 5-byte declaration, a 10-byte file limit, a 100-byte quota.
+    files = service_for(dynamodb, s3, max_file_bytes=10, user_quota_bytes=100)
+    upload_id = stored(files, s3, b"x" * 500)
+    with pytest.raises(StoredFileTooLargeError) as too_large:
+        files.complete_upload("u1", upload_id)
+    assert (too_large.value.status_code, too_large.value.code.value) == (413, "bad_request")
+    assert too_large.value.detail == "file too large: 500 bytes stored, at most 10"
+    assert_refused_and_removed(files, s3, upload_id, 500)
+    quota = files.get_user_quota("u1")
+    assert (quota.used_bytes, quota.file_count) == (0, 0)
+
+
+def test_a_first_upload_over_the_quota_is_refused_with_the_quota_error(dynamodb, s3) -> None:
+    files = service_for(dynamodb, s3, max_file_bytes=1000, user_quota_bytes=100)
+    upload_id = stored(files, s3, b"x" * 500)
+    with pytest.raises(FileQuotaExceededError) as over:
+        files.complete_upload("u1", upload_id)
+    assert over.value.status_code == 403
+    assert over.value.metadata == {"currentUsage": 0, "maxAllowed": 100, "requiredSpace": 500}
+    assert_refused_and_removed(files, s3, upload_id, 500)
+    assert files.get_user_quota("u1").used_bytes == 0
+
+
+def test_a_later_upload_over_the_remaining_quota_is_refused_and_removed(dynamodb, s3) -> None:
+    files = service_for(dynamodb, s3, user_quota_bytes=100)
+    upload(files, s3, content=b"x" * 60)
+    upload_id = stored(files, s3, b"x" * 50, declared=5)
+    with pytest.raises(FileQuotaExceededError) as over:
+        files.complete_upload("u1", upload_id)
+    assert over.value.metadata == {"currentUsage": 60, "maxAllowed": 100, "requiredSpace": 50}
+    assert_refused_and_removed(files, s3, upload_id, 50)
+    quota = files.get_user_quota("u1")
+    assert (quota.used_bytes, quota.file_count) == (60, 1)
 
 
 def test_the_quota_holds_at_presign_and_at_complete(dynamodb, s3) -> None:
@@ -171,6 +242,34 @@ def test_concurrent_completions_cannot_exceed_the_quota(serial_dynamodb) -> None
         assert outcomes.count("ready") == 5 and outcomes.count("refused") == 5
         quota = files.get_user_quota("u1")
         assert (quota.used_bytes, quota.file_count) == (50, 5)
+
+
+def test_concurrent_completions_of_one_upload_all_answer_ready_and_count_it_once(serial_dynamodb) -> None:
+    from tests.support.aws import serial_moto_server
+
+    with serial_moto_server() as url:
+        s3 = boto3.client("s3", region_name=REGION, endpoint_url=url, config=s3_client_config(addressing_style="path"))
+        s3.create_bucket(Bucket=BUCKET)
+        dynamodb = boto3.client("dynamodb", region_name=REGION, endpoint_url=url, config=client_config())
+        files = service_for(dynamodb, s3, user_quota_bytes=50)
+        # Another user than the other tests': moto's state outlives each server.
+        upload_id = stored(files, s3, b"x" * 10, declared=10, user="u-race")
+        outcomes: list[object] = []
+
+        def complete() -> None:
+            try:
+                outcomes.append(files.complete_upload("u-race", upload_id))
+            except ApisError as exc:
+                outcomes.append(exc)
+
+        threads = [threading.Thread(target=complete) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert [(o.status, o.size_bytes) for o in outcomes] == [(FileStatus.READY, 10)] * 8  # type: ignore[attr-defined]
+        quota = files.get_user_quota("u-race")
+        assert (quota.used_bytes, quota.file_count) == (10, 1)
 
 
 def test_delete_gives_the_quota_back(files: FileUploadService, s3) -> None:
@@ -233,6 +332,78 @@ def test_the_resolver_returns_contents_and_refuses_bad_ids(files: FileUploadServ
     assert get_file_resolver(files._dynamodb, s3, table_name="user-files", bucket=BUCKET).resolve_files("u1", [ready])
 
 
+def test_the_resolver_reads_no_more_than_the_completed_size(files: FileUploadService, s3) -> None:
+    ready = upload(files, s3, content=b"hello")
+    # Replaced after completion (the presigned URL lives on for a while), by a larger object.
+    s3.put_object(Bucket=BUCKET, Key=files.get_file("u1", ready).s3_key, Body=b"x" * 5000)
+    with pytest.raises(StoredFileTooLargeError) as too_large:
+        FileResolver(files, s3).resolve_files("u1", [ready])
+    assert (too_large.value.status_code, too_large.value.detail) == (
+        413,
+        "file too large: 5000 bytes stored, at most 5",
+    )
+
+
+def test_the_resolver_refuses_a_file_over_the_limit_before_reading_it(dynamodb, s3) -> None:
+    files = service_for(dynamodb, s3)
+    ready = upload(files, s3, content=b"x" * 100)
+    strict = FileUploadService(
+        dynamodb, s3, table_name="user-files", bucket=BUCKET, limits=FileLimits(max_file_bytes=10)
+    )
+    reads: list[str] = []
+
+    def count(**_: Any) -> None:
+        reads.append("GetObject")
+
+    s3.meta.events.register("before-call.s3.GetObject", count)
+    with pytest.raises(StoredFileTooLargeError) as too_large:
+        FileResolver(strict, s3).resolve_files("u1", [ready])
+    assert (too_large.value.status_code, too_large.value.field) == (413, "file_upload_ids")
+    assert too_large.value.detail == f"upload {ready} is 100 bytes, at most 10"
+    assert reads == []
+
+
+class _Body:
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.reads: list[int | None] = []
+        self.closed = False
+
+    def read(self, amt: int | None = None) -> bytes:
+        self.reads.append(amt)
+        return self.data if amt is None else self.data[:amt]
+
+    def close(self) -> None:
+        self.closed = True
+
+
+class _S3:
+    """get_object answering ``ContentLength`` and streaming ``data``, which need not agree."""
+
+    def __init__(self, data: bytes, content_length: int) -> None:
+        self.body = _Body(data)
+        self.content_length = content_length
+
+    def get_object(self, **_: Any) -> dict[str, Any]:
+        return {"Body": self.body, "ContentLength": self.content_length}
+
+
+def test_a_bounded_read_checks_the_size_first_and_reads_one_byte_past_the_limit_at_most(s3) -> None:
+    larger = _S3(b"x" * 5000, 5000)
+    with pytest.raises(StoredFileTooLargeError, match="too large"):
+        read_object_within(larger, bucket=BUCKET, key="k", max_bytes=10)
+    assert (larger.body.reads, larger.body.closed) == ([], True)
+    lying = _S3(b"x" * 5000, 10)
+    with pytest.raises(StoredFileTooLargeError) as too_large:
+        read_object_within(lying, bucket=BUCKET, key="k", max_bytes=10)
+    assert too_large.value.detail == "file too large: more than 10 bytes stored"
+    assert (lying.body.reads, lying.body.closed) == ([11], True)
+    exact = _S3(b"x" * 10, 10)
+    assert read_object_within(exact, bucket=BUCKET, key="k", max_bytes=10) == b"x" * 10
+    with pytest.raises(FileNotUploadedError):
+        read_object_within(s3, bucket=BUCKET, key="missing", max_bytes=10)
+
+
 @pytest.mark.parametrize("fault", FAULTS, ids=FAULT_IDS)
 def test_s3_failures_propagate(files: FileUploadService, s3, fault: Fault) -> None:
     ready = upload(files, s3)
@@ -275,6 +446,8 @@ def test_the_transactions_propagate_failures(files: FileUploadService, s3, fault
         files.complete_upload("u1", pending)
     with inject_fault(files._dynamodb, "TransactWriteItems", fault), pytest.raises(fault.error):
         files.delete_file("u1", ready)
-    missing = presign(files).upload_id
+    oversize = stored(files, s3, b"x" * (files.limits.max_file_bytes + 1))
     with inject_fault(files._dynamodb, "UpdateItem", fault), pytest.raises(fault.error):
-        files.complete_upload("u1", missing)
+        files.complete_upload("u1", oversize)
+    with inject_fault(s3, "DeleteObject", fault), pytest.raises(fault.error):
+        files.complete_upload("u1", stored(files, s3, b"x" * (files.limits.max_file_bytes + 1)))

@@ -77,6 +77,23 @@ def build_app(*, expose_internal_errors: bool) -> FastAPI:
     def http_exception_500() -> None:
         raise HTTPException(status_code=500, detail={"trace": "internal"})
 
+    @app.get("/http-exception-500-text")
+    def http_exception_500_text() -> None:
+        raise HTTPException(status_code=500, detail="OperationalError: password=hunter2 host=db.internal")
+
+    @app.get("/http-exception-502-text")
+    def http_exception_502_text() -> None:
+        raise HTTPException(status_code=502, detail="upstream said: arn:aws:bedrock:us-east-1:123456789012:secret")
+
+    @app.get("/seed-pattern-500")
+    def seed_pattern_500() -> None:
+        raise HTTPException(
+            status_code=500,
+            detail=create_error_response(
+                code=ErrorCode.INTERNAL_ERROR, message="Failed to save", detail="KeyError: 'token=abc'", status_code=500
+            ),
+        )
+
     @app.get("/seed-pattern")
     def seed_pattern() -> None:
         raise HTTPException(
@@ -192,6 +209,34 @@ def test_seed_style_create_error_response_becomes_the_envelope(production: TestC
     error = assert_envelope(production.get("/seed-pattern"), 503, "service_unavailable")
     assert error["message"] == "Failed to store"
     assert "status_code" not in production.get("/seed-pattern").json()
+
+
+@pytest.mark.parametrize(
+    ("path", "status", "code", "message", "secret"),
+    [
+        ("/http-exception-500-text", 500, "internal_error", "Internal Server Error", "hunter2"),
+        ("/http-exception-502-text", 502, "internal_error", "Bad Gateway", "123456789012"),
+        ("/seed-pattern-500", 500, "internal_error", "Failed to save", "token=abc"),
+        ("/seed-pattern", 503, "service_unavailable", "Failed to store", '"detail"'),
+    ],
+)
+def test_http_exception_5xx_text_is_hidden_in_production_like_every_other_error(
+    production: TestClient, path: str, status: int, code: str, message: str, secret: str
+) -> None:
+    response = production.get(path)
+    error = assert_envelope(response, status, code)
+    assert set(error) == {"code", "message", "requestId"}
+    assert error["message"] == message
+    assert secret not in response.text
+
+
+def test_http_exception_5xx_text_is_shown_in_development(development: TestClient) -> None:
+    error = assert_envelope(development.get("/http-exception-500-text"), 500, "internal_error")
+    assert error["message"] == "OperationalError: password=hunter2 host=db.internal"
+    assert (
+        assert_envelope(development.get("/seed-pattern-500"), 500, "internal_error")["detail"]
+        == "KeyError: 'token=abc'"
+    )
 
 
 def test_unknown_route_and_wrong_method_use_the_envelope(production: TestClient) -> None:

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from pydantic import ValidationError
 
-from apis.shared.errors import ConflictError
+from apis.shared.errors import ConflictError, InputValidationError
 from apis.shared.quota import (
     AssignmentNotFoundError,
     OverrideNotFoundError,
@@ -149,25 +149,62 @@ def test_overrides_and_the_active_one(quotas: QuotaRepository) -> None:
         quotas.update_override("missing", QuotaOverrideUpdate(enabled=True))
 
 
+EARLY, LATE = "2026-01-01T00:00:00Z", "2026-02-01T00:00:00Z"
+
+
 def test_override_validation() -> None:
     with pytest.raises(ValidationError, match="monthlyCostLimit is required"):
         QuotaOverrideCreate(
-            user_id="u", override_type=QuotaOverrideType.CUSTOM_LIMIT, valid_from="a", valid_until="b", reason="r"
+            user_id="u", override_type=QuotaOverrideType.CUSTOM_LIMIT, valid_from=EARLY, valid_until=LATE, reason="r"
         )
     with pytest.raises(ValidationError, match="validUntil must be after validFrom"):
         QuotaOverrideCreate(
-            user_id="u", override_type=QuotaOverrideType.UNLIMITED, valid_from="b", valid_until="a", reason="r"
+            user_id="u", override_type=QuotaOverrideType.UNLIMITED, valid_from=LATE, valid_until=EARLY, reason="r"
         )
+
+
+@pytest.mark.parametrize(
+    ("given", "problem"),
+    [("", "ISO 8601"), ("zzz", "ISO 8601"), ("2099", "ISO 8601"), ("2026-01-01T00:00:00", "offset from UTC")],
+)
+def test_override_moments_are_dates_and_times_with_an_offset(given: str, problem: str) -> None:
+    # Validity is compared as text (the user-override index's key condition): "zzz" would be valid forever.
+    with pytest.raises(ValidationError, match=problem):
+        QuotaOverrideCreate(
+            user_id="u", override_type=QuotaOverrideType.UNLIMITED, valid_from=EARLY, valid_until=given, reason="r"
+        )
+    with pytest.raises(ValidationError, match=problem):
+        QuotaOverrideUpdate(valid_until=given)
+
+
+def test_override_moments_are_stored_in_one_utc_spelling(quotas: QuotaRepository) -> None:
+    created = quotas.create_override(QuotaOverrideCreate(
+        user_id="u", override_type=QuotaOverrideType.UNLIMITED, valid_from="2026-01-01T02:00:00+02:00",
+        valid_until="2026-03-01T00:00:00.250000+00:00", reason="r",
+    ), created_by="a")  # fmt: skip
+    assert (created.valid_from, created.valid_until) == ("2026-01-01T00:00:00Z", "2026-03-01T00:00:00.250000Z")
+    assert quotas.get_override(created.override_id) == created
+
+
+def test_an_update_ending_an_override_before_it_starts_is_a_422(quotas: QuotaRepository) -> None:
+    created = quotas.create_override(QuotaOverrideCreate(
+        user_id="u", override_type=QuotaOverrideType.UNLIMITED, valid_from=LATE, valid_until="2026-03-01T00:00:00Z",
+        reason="r",
+    ), created_by="a")  # fmt: skip
+    with pytest.raises(InputValidationError) as refused:
+        quotas.update_override(created.override_id, QuotaOverrideUpdate(valid_until=EARLY))
+    assert (refused.value.status_code, refused.value.field) == (422, "validUntil")
+    assert quotas.get_override(created.override_id) == created
 
 
 CALLS = {
     "get_tier": ("GetItem", lambda q: q.get_tier("t")),
     "list_tiers": ("Scan", lambda q: q.list_tiers()),
-    "create_tier": ("PutItem", lambda q: q.create_tier(tier_data(), created_by="a")),
-    "delete_tier": ("DeleteItem", lambda q: q.delete_tier("tier_basic")),
+    "create_tier": ("TransactWriteItems", lambda q: q.create_tier(tier_data(), created_by="a")),
+    "delete_tier": ("TransactWriteItems", lambda q: q.delete_tier("tier_basic")),
     "get_assignment": ("GetItem", lambda q: q.get_assignment("a")),
     "list_assignments": ("Scan", lambda q: q.list_assignments()),
-    "delete_assignment": ("DeleteItem", lambda q: q.delete_assignment("a")),
+    "delete_assignment": ("TransactWriteItems", lambda q: q.delete_assignment("a")),
     "assignments_for_user": ("Query", lambda q: q.assignments_for_user("u")),
     "assignments_for_app_role": ("Query", lambda q: q.assignments_for_app_role("r")),
     "assignments_for_jwt_role": ("Query", lambda q: q.assignments_for_jwt_role("r")),
@@ -175,8 +212,8 @@ CALLS = {
     "get_override": ("GetItem", lambda q: q.get_override("o")),
     "list_overrides": ("Scan", lambda q: q.list_overrides()),
     "active_override": ("Query", lambda q: q.active_override("u")),
-    "create_override": ("PutItem", override),
-    "delete_override": ("DeleteItem", lambda q: q.delete_override("o")),
+    "create_override": ("TransactWriteItems", override),
+    "delete_override": ("TransactWriteItems", lambda q: q.delete_override("o")),
 }
 
 
@@ -195,11 +232,11 @@ def test_updates_propagate_write_failures(quotas: QuotaRepository) -> None:
     assignment = assign(quotas, QuotaAssignmentType.DEFAULT_TIER)
     active = override(quotas)
     for fault in FAULTS:
-        with inject_fault(quotas._client, "PutItem", fault), pytest.raises(fault.error):
+        with inject_fault(quotas._client, "TransactWriteItems", fault), pytest.raises(fault.error):
             quotas.update_tier("tier_basic", QuotaTierUpdate(tier_name="x"))
-        with inject_fault(quotas._client, "PutItem", fault), pytest.raises(fault.error):
+        with inject_fault(quotas._client, "TransactWriteItems", fault), pytest.raises(fault.error):
             quotas.update_assignment(assignment.assignment_id, QuotaAssignmentUpdate(priority=2))
-        with inject_fault(quotas._client, "PutItem", fault), pytest.raises(fault.error):
+        with inject_fault(quotas._client, "TransactWriteItems", fault), pytest.raises(fault.error):
             quotas.update_override(active.override_id, QuotaOverrideUpdate(reason="y"))
 
 
@@ -210,36 +247,45 @@ def test_conditional_writes_are_exactly_these(dynamodb) -> None:
 
     quotas = QuotaRepository(dynamodb, "user-quotas")
     stored_tier = quotas_tier_item()
+    # Each write increments the table's version stamp in the same transaction.
+    bump = {
+        "Update": {
+            "TableName": "user-quotas",
+            "Key": to_item({"PK": "CACHE_VERSION", "SK": "CACHE_VERSION"}),
+            "UpdateExpression": "ADD #version :one SET #changedAt = :now",
+            "ExpressionAttributeNames": {"#version": "version", "#changedAt": "changedAt"},
+            "ExpressionAttributeValues": {":one": {"N": "1"}, ":now": ANY},
+        }
+    }
     with Stubber(dynamodb) as stubber:
-        stubber.add_response(
-            "put_item", {}, {"TableName": "user-quotas", "Item": ANY, "ConditionExpression": "attribute_not_exists(PK)"}
-        )
+        stubber.add_response("transact_write_items", {}, {"TransactItems": [
+            {"Put": {"TableName": "user-quotas", "Item": ANY, "ConditionExpression": "attribute_not_exists(PK)"}},
+            bump,
+        ]})  # fmt: skip
         stubber.add_response("get_item", {"Item": stored_tier}, {"TableName": "user-quotas", "Key": ANY,
                                                                  "ConsistentRead": True})  # fmt: skip
-        stubber.add_response(
-            "put_item",
-            {},
-            {
+        stubber.add_response("transact_write_items", {}, {"TransactItems": [
+            {"Put": {
                 "TableName": "user-quotas",
                 "Item": ANY,
                 "ConditionExpression": "attribute_exists(PK) AND updatedAt = :expected",
                 "ExpressionAttributeValues": to_item({":expected": "2026-01-01T00:00:00Z"}),
-            },
-        )
+            }},
+            bump,
+        ]})  # fmt: skip
         stubber.add_response(
             "scan",
             {"Items": []},
             {"TableName": "user-quotas", "FilterExpression": ANY, "ExpressionAttributeValues": ANY},
         )
-        stubber.add_response(
-            "delete_item",
-            {},
-            {
+        stubber.add_response("transact_write_items", {}, {"TransactItems": [
+            {"Delete": {
                 "TableName": "user-quotas",
                 "Key": to_item({"PK": "QUOTA_TIER#tier_basic", "SK": "METADATA"}),
                 "ConditionExpression": "attribute_exists(PK)",
-            },
-        )
+            }},
+            bump,
+        ]})  # fmt: skip
         quotas.create_tier(tier_data(), created_by="admin")
         quotas.update_tier("tier_basic", QuotaTierUpdate(tier_name="Renamed"))
         quotas.delete_tier("tier_basic")

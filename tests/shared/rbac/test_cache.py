@@ -3,18 +3,11 @@ from __future__ import annotations
 from apis.shared.caching import TtlCache
 from apis.shared.rbac import AppRoleCache
 from tests.shared.rbac.conftest import role
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.support.clock import ManualClock
 
 
 def test_entries_expire_and_count_hits_and_misses() -> None:
-    clock = Clock()
+    clock = ManualClock(0.0)
     cache: TtlCache[str, int] = TtlCache(10, clock=clock)
     assert cache.get("a") is None
     cache.set("a", 1)
@@ -33,7 +26,7 @@ def test_oldest_entries_go_first_beyond_the_limit() -> None:
 
 
 def test_get_or_load_caches_values_and_cleanup_drops_expired() -> None:
-    clock = Clock()
+    clock = ManualClock(0.0)
     cache: TtlCache[str, int] = TtlCache(5, clock=clock)
     loads = []
     assert cache.get_or_load("k", lambda: loads.append(1) or 42) == 42

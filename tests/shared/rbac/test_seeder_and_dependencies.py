@@ -59,7 +59,7 @@ def test_a_seeding_failure_propagates(repository: AppRoleRepository, fault) -> N
 
 class FixedUser(Authenticator):
     def __init__(self, user: User) -> None:
-        super().__init__(AuthConfig(issuer=ISSUER, audiences=(AUDIENCE,), mode=AuthMode.TRUSTED))
+        super().__init__(AuthConfig(issuer=ISSUER, audiences=(AUDIENCE,), mode=AuthMode.TRUSTED, allow_trusted=True))
         self.user = user
 
     def authenticate(self, token: str | None) -> User:

@@ -119,6 +119,15 @@ def test_a_bad_cursor_is_a_400_not_a_restart(users: UserRepository, cursor: str)
     assert invalid.value.field == "cursor"
 
 
+def test_a_cursor_of_another_domain_is_refused(users: UserRepository) -> None:
+    for number in range(1, 4):
+        users.create(profile(f"20000000{number}", email=f"u{number}@other.org", email_domain="other.org"))
+    other = users.list_by_domain("other.org", limit=1).next_cursor
+    with pytest.raises(InvalidCursorError) as invalid:
+        users.list_by_domain("example.edu", cursor=other)
+    assert (invalid.value.status_code, invalid.value.field) == (400, "cursor")
+
+
 def test_conditional_writes_are_exactly_these(dynamodb) -> None:
     users = UserRepository(dynamodb, "users")
     item = ANY

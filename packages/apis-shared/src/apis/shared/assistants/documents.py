@@ -2,7 +2,12 @@
 
 Status: ``uploading`` → ``chunking`` → ``embedding`` → ``complete``, or ``failed``
 with the reason. Deleting a document removes its object, its index entries and
-its record.
+its record; ingestion writes a status only while the record exists, so a
+document deleted while it is ingested stays deleted.
+
+The size limit holds against the stored object: the presigned PUT signs the
+declared ``Content-Length``, and ingestion checks the object's size before
+reading it and never reads more than the limit (an oversize object is deleted).
 """
 
 from __future__ import annotations
@@ -16,8 +21,9 @@ from pydantic import Field
 from apis.shared.assistants.ingestion import SUPPORTED_TYPES, chunk_text, extract_text
 from apis.shared.assistants.knowledge_base import Chunk
 from apis.shared.aws import from_item, plain, to_item, translate_aws_errors
-from apis.shared.errors import ApisError, NotFoundError
-from apis.shared.files.errors import FileTooLargeError, InvalidFileTypeError
+from apis.shared.errors import ApisError, InternalError, NotFoundError
+from apis.shared.files.errors import FileTooLargeError, InvalidFileTypeError, StoredFileTooLargeError
+from apis.shared.files.objects import read_object_within
 from apis.shared.pagination import decode_cursor, encode_cursor
 from apis.shared.schema import CamelModel
 from apis.shared.sessions.store import utc_timestamp
@@ -28,6 +34,7 @@ if TYPE_CHECKING:
     from apis.shared.assistants.knowledge_base import KnowledgeBase
 
 __all__ = [
+    "MAX_DOCUMENT_BYTES",
     "Document",
     "DocumentNotFoundError",
     "DocumentService",
@@ -87,29 +94,45 @@ class DocumentNotFoundError(NotFoundError):
 
 class DocumentService:
     def __init__(
-        self, dynamodb: DynamoDBClient, s3: Any, knowledge_base: KnowledgeBase, *, table_name: str, bucket: str
+        self,
+        dynamodb: DynamoDBClient,
+        s3: Any,
+        knowledge_base: KnowledgeBase,
+        *,
+        table_name: str,
+        bucket: str,
+        max_document_bytes: int = MAX_DOCUMENT_BYTES,
     ) -> None:
         self._dynamodb = dynamodb
         self._s3 = s3
         self._kb = knowledge_base
         self._table = table_name
         self._bucket = bucket
+        self.max_document_bytes = max_document_bytes
 
     def _key(self, assistant_id: str, document_id: str) -> dict[str, Any]:
         return to_item({"PK": f"AST#{assistant_id}", "SK": f"DOC#{document_id}"})
 
-    def _put(self, document: Document) -> None:
+    def _put(self, document: Document, *, new: bool = False) -> None:
+        """Write the record: a new one only if absent, an existing one only while it exists (else 404)."""
         item = {"PK": f"AST#{document.assistant_id}", "SK": f"DOC#{document.document_id}"}
-        with translate_aws_errors("assistants: put_item (document)"):
-            self._dynamodb.put_item(TableName=self._table, Item=to_item({**item, **document.model_dump(by_alias=True)}))
+        condition = "attribute_not_exists(PK)" if new else "attribute_exists(PK)"
+        with translate_aws_errors(
+            "assistants: put_item (document)", on_condition_failed=None if new else DocumentNotFoundError
+        ):
+            self._dynamodb.put_item(
+                TableName=self._table,
+                Item=to_item({**item, **document.model_dump(by_alias=True)}),
+                ConditionExpression=condition,
+            )
 
     def create_upload(self, assistant_id: str, request: DocumentUploadRequest) -> DocumentUploadResponse:
         """Record the document and sign its upload (the caller has checked the assistant is the user's)."""
         content_type = request.content_type
         if content_type not in SUPPORTED_TYPES:
             raise InvalidFileTypeError(detail=f"file type {content_type!r} is not supported for documents")
-        if request.size_bytes > MAX_DOCUMENT_BYTES:
-            raise FileTooLargeError(detail=f"file too large: at most {MAX_DOCUMENT_BYTES} bytes")
+        if request.size_bytes > self.max_document_bytes:
+            raise FileTooLargeError(detail=f"file too large: at most {self.max_document_bytes} bytes")
         document_id = f"DOC-{uuid.uuid4().hex[:12]}"
         now = utc_timestamp()
         document = Document(
@@ -122,11 +145,16 @@ class DocumentService:
             created_at=now,
             updated_at=now,
         )
-        self._put(document)
+        self._put(document, new=True)
         with translate_aws_errors("s3: generate_presigned_url (document)"):
             url = self._s3.generate_presigned_url(
                 "put_object",
-                Params={"Bucket": self._bucket, "Key": document.s3_key, "ContentType": content_type},
+                Params={
+                    "Bucket": self._bucket,
+                    "Key": document.s3_key,
+                    "ContentType": content_type,
+                    "ContentLength": request.size_bytes,
+                },
                 ExpiresIn=URL_TTL_SECONDS,
             )
         return DocumentUploadResponse(document_id=document_id, upload_url=url, expires_in=URL_TTL_SECONDS)
@@ -148,7 +176,13 @@ class DocumentService:
             "ExpressionAttributeValues": to_item({":assistant": f"AST#{assistant_id}", ":doc": "DOC#"}),
             "Limit": max(1, min(limit, 1000)),
         }
-        start = decode_cursor(next_token, required_keys=frozenset({"PK", "SK"}), field="next_token")
+        start = decode_cursor(
+            next_token,
+            required_keys=frozenset({"PK", "SK"}),
+            field="next_token",
+            bound={"PK": f"AST#{assistant_id}"},
+            prefixes={"SK": "DOC#"},
+        )
         if start is not None:
             request["ExclusiveStartKey"] = start
         with translate_aws_errors("assistants: query (documents)"):
@@ -193,6 +227,7 @@ class DocumentService:
                 return count
 
     def _set_status(self, document: Document, status: DocumentStatus, **fields: Any) -> Document:
+        """Write the new status; ``DocumentNotFoundError`` if the document was deleted meanwhile."""
         updated = document.model_copy(update={"status": status, "updated_at": utc_timestamp(), **fields})
         self._put(updated)
         return updated
@@ -200,24 +235,50 @@ class DocumentService:
     def process(self, assistant_id: str, document_id: str, *, max_chars: int = 1000) -> Document:
         """Ingest an uploaded document (what the worker runs when its object lands in S3).
 
-        A failure marks the document failed with the reason and then propagates,
-        so the worker's queue can retry or dead-letter it.
+        Any failure marks the document failed with the reason and then
+        propagates as an ``ApisError``, so the worker's queue can retry a
+        dependency failure and drop the rest. A document deleted meanwhile
+        raises ``DocumentNotFoundError`` and is not written back (its chunks,
+        if they were indexed already, are removed again).
         """
         document = self.get(assistant_id, document_id)
         try:
             document = self._set_status(document, DocumentStatus.CHUNKING)
-            with translate_aws_errors("s3: get_object (document)"):
-                data = self._s3.get_object(Bucket=self._bucket, Key=document.s3_key)["Body"].read()
+            data = read_object_within(
+                self._s3, bucket=self._bucket, key=document.s3_key, max_bytes=self.max_document_bytes
+            )
             text = extract_text(document.filename, document.content_type, data)
+            del data  # up to the limit's worth of bytes, not needed while the text is chunked and indexed
             pieces = chunk_text(text, max_chars=max_chars)
             document = self._set_status(document, DocumentStatus.EMBEDDING, chunk_count=len(pieces))
             self._kb.index(
                 assistant_id,
                 [Chunk(document_id, index, piece, document.filename) for index, piece in enumerate(pieces)],
             )
-            return self._set_status(document, DocumentStatus.COMPLETE)
-        except ApisError as exc:
-            self._set_status(
-                document, DocumentStatus.FAILED, error_message=exc.message, error_details=str(exc.detail or "")
-            )
+            try:
+                return self._set_status(document, DocumentStatus.COMPLETE)
+            except DocumentNotFoundError:
+                self._kb.delete_document(assistant_id, document_id, len(pieces))
+                raise
+        except DocumentNotFoundError:
             raise
+        except StoredFileTooLargeError as exc:
+            with translate_aws_errors("s3: delete_object (oversize document)"):
+                self._s3.delete_object(Bucket=self._bucket, Key=document.s3_key)
+            self._fail(document, exc)
+            raise
+        except ApisError as exc:
+            self._fail(document, exc)
+            raise
+        except Exception as exc:
+            # JUSTIFICATION: not a suppression: whatever else fails on one document is
+            # recorded on it as the reason and re-raised as a platform error, so the
+            # worker moves on to the next document instead of dying.
+            failure = InternalError("The document could not be processed", detail=f"{type(exc).__name__}: {exc}")
+            self._fail(document, failure)
+            raise failure from exc
+
+    def _fail(self, document: Document, exc: ApisError) -> None:
+        self._set_status(
+            document, DocumentStatus.FAILED, error_message=exc.message, error_details=str(exc.detail or "")[:1000]
+        )

@@ -6,7 +6,7 @@ from enum import StrEnum
 
 from pydantic import Field, field_validator
 
-from apis.shared.schema import CamelModel
+from apis.shared.schema import CamelModel, PartialUpdate
 
 __all__ = [
     "Assistant",
@@ -96,8 +96,13 @@ class CreateAssistantRequest(CamelModel):
     status: AssistantStatus = AssistantStatus.COMPLETE
 
 
-class UpdateAssistantRequest(CamelModel):
-    """Mutable fields only; ids, owner and timestamps cannot be changed."""
+class UpdateAssistantRequest(PartialUpdate):
+    """Mutable fields only; ids, owner and timestamps cannot be changed.
+
+    A field left out keeps its value; only ``imageUrl`` may be null (it removes the image).
+    """
+
+    nullable = frozenset({"image_url"})
 
     name: str | None = Field(default=None, min_length=1, max_length=200)
     description: str | None = Field(default=None, max_length=2000)

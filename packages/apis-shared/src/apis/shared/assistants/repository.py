@@ -216,6 +216,8 @@ class AssistantRepository:
                     ExpressionAttributeValues=to_item({":yes": True}),
                 )
         except _NoShareError:
+            # JUSTIFICATION: no share for this address is an answer (False), not a failure: the
+            # caller reached the assistant some other way (owner, public).
             return False
         return True
 

@@ -3,6 +3,10 @@
 Owner-only operations answer 'not found' to anyone else. Reading an assistant
 follows its visibility: 404 when it does not exist, 403 when the caller may
 not see it (the web client tells the two apart).
+
+Shares are keyed on an email address, so the address a caller is matched by
+must be one the identity provider vouches for: pass ``User.verified_email``
+(None when the token has none, which matches no share), never ``User.email``.
 """
 
 from __future__ import annotations
@@ -50,14 +54,14 @@ class AssistantService:
     def create(self, owner_id: str, owner_name: str, request: CreateAssistantRequest) -> Assistant:
         return self._repository.create(owner_id, owner_name, request, vector_index_id=self._vector_index_id)
 
-    def get_with_access_check(self, assistant_id: str, user_id: str, user_email: str) -> Assistant:
+    def get_with_access_check(self, assistant_id: str, user_id: str, verified_email: str | None) -> Assistant:
         """The assistant if the caller may see it: 404 if it does not exist, 403 if they may not."""
         assistant = self._repository.get(assistant_id)
         if assistant is None:
             raise AssistantNotFoundError(field="assistantId")
         share = None
-        if assistant.owner_id != user_id:
-            share = self._repository.share_of(assistant_id, user_email)
+        if assistant.owner_id != user_id and verified_email:
+            share = self._repository.share_of(assistant_id, verified_email)
         if not visible_to(assistant, user_id, share):
             raise AssistantAccessDeniedError()
         return assistant
@@ -80,13 +84,13 @@ class AssistantService:
     def list_for_user(
         self,
         user_id: str,
-        user_email: str,
+        verified_email: str | None,
         *,
         include_drafts: bool = False,
         include_archived: bool = False,
         limit: int | None = None,
     ) -> AssistantsListResponse:
-        """The caller's own assistants and those shared with their email, newest first."""
+        """The caller's own assistants and those shared with their verified email, newest first."""
         hidden = set()
         if not include_drafts:
             hidden.add(AssistantStatus.DRAFT)
@@ -98,7 +102,8 @@ class AssistantService:
             if a.status not in hidden
         ]
         owned_ids = {entry.assistant_id for entry in entries}
-        for assistant_id, interacted in self._repository.shared_with(user_email):
+        shared = self._repository.shared_with(verified_email) if verified_email else []
+        for assistant_id, interacted in shared:
             assistant = self._repository.get(assistant_id)
             if assistant is None or assistant.assistant_id in owned_ids or assistant.status in hidden:
                 continue
@@ -126,20 +131,23 @@ class AssistantService:
             assistant_id=assistant_id, shared_with=self._repository.list_shares(assistant_id)
         )
 
-    def mark_share_as_interacted(self, assistant_id: str, user_email: str) -> bool:
-        return self._repository.mark_share_interacted(assistant_id, user_email)
+    def mark_share_as_interacted(self, assistant_id: str, verified_email: str | None) -> bool:
+        """Record the first use of a share; False when the caller has no share (or no verified email)."""
+        if not verified_email:
+            return False
+        return self._repository.mark_share_interacted(assistant_id, verified_email)
 
 
 async def get_assistant_with_access_check(
-    assistant_id: str, user_id: str, user_email: str, *, service: AssistantService
+    assistant_id: str, user_id: str, verified_email: str | None, *, service: AssistantService
 ) -> Assistant:
     """The seed's access-checked read (404 / 403), run in a worker thread."""
-    return await asyncio.to_thread(service.get_with_access_check, assistant_id, user_id, user_email)
+    return await asyncio.to_thread(service.get_with_access_check, assistant_id, user_id, verified_email)
 
 
 async def assistant_exists(assistant_id: str, *, service: AssistantService) -> bool:
     return await asyncio.to_thread(service.exists, assistant_id)
 
 
-async def mark_share_as_interacted(assistant_id: str, user_email: str, *, service: AssistantService) -> bool:
-    return await asyncio.to_thread(service.mark_share_as_interacted, assistant_id, user_email)
+async def mark_share_as_interacted(assistant_id: str, verified_email: str | None, *, service: AssistantService) -> bool:
+    return await asyncio.to_thread(service.mark_share_as_interacted, assistant_id, verified_email)

@@ -23,7 +23,13 @@ logger = logging.getLogger(__name__)
 
 _MAX_REMEMBERED_USERS = 10_000
 
-DEVELOPMENT_USER = User(user_id="000000000", email="developer@localhost", name="Local Developer", roles=("Developer",))
+DEVELOPMENT_USER = User(
+    user_id="000000000",
+    email="developer@localhost",
+    name="Local Developer",
+    roles=("Developer",),
+    verified_email="developer@localhost",
+)
 
 
 class Authenticator:
@@ -44,7 +50,11 @@ class Authenticator:
     ) -> None:
         self.config = config
         if config.mode is AuthMode.VERIFY and keys is None:
-            keys = JwksCache(lambda: fetch_jwks(config.jwks_url))
+            keys = JwksCache(
+                lambda: fetch_jwks(config.jwks_url),
+                ttl_seconds=config.jwks_ttl_seconds,
+                stale_grace_seconds=config.jwks_stale_grace_seconds,
+            )
         self._validator = None if config.mode is AuthMode.DISABLED else JwtValidator(config, keys)
         self._on_authenticated = on_authenticated
         self._notify_interval = notify_interval_seconds

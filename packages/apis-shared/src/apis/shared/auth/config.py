@@ -20,17 +20,28 @@ class AuthMode(StrEnum):
     VERIFY = "verify"
     """Full validation against the issuer's JWKS (the default)."""
     TRUSTED = "trusted"
-    """Behind AgentCore Runtime's JWT authorizer, which already verified the signature."""
+    """Behind AgentCore Runtime's JWT authorizer, which already verified the signature.
+
+    Only for a service that sets ``AuthConfig.allow_trusted``: anywhere nothing
+    in front of the service checks signatures, this mode accepts forged tokens.
+    """
     DISABLED = "disabled"
     """No token needed; a fixed development user. Refused outside development."""
 
 
 @dataclass(frozen=True)
 class ClaimNames:
-    """Where the user's attributes are in the token; defaults follow the web client's contract."""
+    """Where the user's attributes are in the token; defaults follow the web client's contract.
+
+    ``email`` (the first present) is for display and profiles. ``verified_email``
+    is the one claim trusted as the user's address where an address grants
+    access (assistant shares); see ``AuthConfig.verified_email_requires_flag``.
+    """
 
     user_id: str = EMPLOYEE_NUMBER_CLAIM
     email: tuple[str, ...] = ("email", "preferred_username")
+    verified_email: str = "email"
+    email_verified: str = "email_verified"
     name: str = "name"
     given_name: str = "given_name"
     family_name: str = "family_name"
@@ -46,6 +57,20 @@ class AuthConfig:
     ``user_id_pattern`` (a full-match regex) rejects ids of the wrong shape;
     ``required_scopes`` must all be in the scope claim; ``allowed_roles``, when
     set, is a gate: the caller needs at least one of them.
+
+    ``allow_trusted`` must be set for ``AuthMode.TRUSTED`` to be accepted at all.
+    ``jwks_ttl_seconds`` is how long fetched keys are used before a refresh;
+    when the refresh fails they stay in use ``jwks_stale_grace_seconds`` more.
+
+    ``User.verified_email`` is the ``claims.verified_email`` claim, and with
+    ``verified_email_requires_flag`` (the default) only when the token also
+    carries ``email_verified: true``; a provider that does not send that claim
+    gives no verified email at all. That is right for Entra ID, whose ``email``
+    claim is a mutable, unverified directory attribute and which never sends
+    ``email_verified``: there, name a claim the directory controls
+    (``preferred_username`` in v2 tokens, ``upn`` in v1; the user principal
+    name, unique in the tenant and set by its administrators) and turn the
+    flag off.
     """
 
     issuer: str = ""
@@ -58,8 +83,19 @@ class AuthConfig:
     user_id_pattern: str | None = r"\d{9}"
     required_scopes: tuple[str, ...] = ()
     allowed_roles: tuple[str, ...] = ()
+    allow_trusted: bool = False
+    jwks_ttl_seconds: float = 3600.0
+    jwks_stale_grace_seconds: float = 3600.0
+    verified_email_requires_flag: bool = True
 
     def __post_init__(self) -> None:
+        if self.mode is AuthMode.TRUSTED and not self.allow_trusted:
+            raise AuthConfigurationError(
+                "trusted mode skips the signature check; it is allowed only where a JWT authorizer in front of"
+                " the service validates every token, and this service does not allow it"
+            )
+        if self.jwks_ttl_seconds <= 0 or self.jwks_stale_grace_seconds < 0:
+            raise AuthConfigurationError("the JWKS TTL must be positive and its stale grace not negative")
         if self.mode is AuthMode.DISABLED:
             if self.environment != "development":
                 raise AuthConfigurationError(

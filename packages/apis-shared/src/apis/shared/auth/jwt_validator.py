@@ -127,8 +127,22 @@ class JwtValidator:
             name=name,
             roles=tuple(roles),
             picture=picture if isinstance(picture, str) else None,
+            verified_email=self._verified_email(claims),
             claims=dict(claims),
         )
+
+    def _verified_email(self, claims: Mapping[str, Any]) -> str | None:
+        """The address the provider vouches for, or None (never an error: it only grants shares)."""
+        names = self._config.claims
+        value = claims.get(names.verified_email)
+        if not isinstance(value, str) or "@" not in value:
+            return None
+        if self._config.verified_email_requires_flag:
+            # Some providers (Cognito's ID tokens among them) send the flag as a string.
+            flag = claims.get(names.email_verified)
+            if flag is not True and flag != "true":
+                return None
+        return value.strip().lower()
 
     def _check_scopes(self, claims: Mapping[str, Any]) -> None:
         if not self._config.required_scopes:

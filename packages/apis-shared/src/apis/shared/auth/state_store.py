@@ -123,6 +123,7 @@ class DynamoDBStateStore(StateStore):
                     ReturnValues="ALL_OLD",
                 )
         except _UnknownStateError:
+            # JUSTIFICATION: an unknown or already consumed state is the caller's answer (False), not a failure.
             return False, None
         item = from_item(response.get("Attributes", {}))
         if int(item.get("expiresAt", 0)) <= self._clock():

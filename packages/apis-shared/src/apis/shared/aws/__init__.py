@@ -5,7 +5,7 @@ Importing this package imports botocore; ``import apis.shared`` alone does not.
 
 from apis.shared.aws.batch import batch_get_all
 from apis.shared.aws.config import client_config, s3_client_config
-from apis.shared.aws.dynamodb import from_item, plain, to_item
+from apis.shared.aws.dynamodb import UnstorableNumberError, from_item, plain, to_item
 from apis.shared.aws.errors import (
     CONDITIONAL_CHECK_FAILED,
     DependencyAccessDeniedError,
@@ -22,6 +22,7 @@ __all__ = [
     "DependencyThrottledError",
     "GlobalIndex",
     "TableDefinition",
+    "UnstorableNumberError",
     "batch_get_all",
     "client_config",
     "client_error_code",

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import Decimal, DecimalException
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
-__all__ = ["from_item", "plain", "to_item"]
+from apis.shared.errors import InputValidationError
+
+__all__ = ["UnstorableNumberError", "from_item", "plain", "to_item"]
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -24,9 +26,34 @@ def _for_dynamodb(value: Any) -> Any:
     return value
 
 
+class UnstorableNumberError(InputValidationError):
+    """A number outside what DynamoDB stores: more than 38 significant digits, or a magnitude out of range."""
+
+    def __init__(self, attribute: str) -> None:
+        super().__init__(
+            f"{attribute} is not a number the platform can store",
+            detail="numbers have at most 38 significant digits and a magnitude between 1E-130 and 9.99E+125",
+            field=attribute,
+        )
+
+
 def to_item(values: dict[str, Any]) -> dict[str, Any]:
-    """Serialize a dict into a DynamoDB item, leaving out None values."""
-    return {key: _serializer.serialize(_for_dynamodb(value)) for key, value in values.items() if value is not None}
+    """Serialize a dict into a DynamoDB item, leaving out None values.
+
+    Raises:
+        UnstorableNumberError: a number (at any depth) DynamoDB cannot hold exactly; it names the
+            top-level attribute. Such numbers come from clients (a price of 1e-300), so it is a 422.
+    """
+    item = {}
+    for key, value in values.items():
+        if value is None:
+            continue
+        try:
+            item[key] = _serializer.serialize(_for_dynamodb(value))
+        except DecimalException as error:
+            # boto3's decimal context traps Inexact, Rounded, Overflow, Underflow and Clamped.
+            raise UnstorableNumberError(key) from error
+    return item
 
 
 def from_item(item: dict[str, Any]) -> dict[str, Any]:

@@ -2,11 +2,14 @@
 
 from apis.shared.files.errors import (
     FileNotReadyError,
+    FileNotUploadedError,
     FileQuotaExceededError,
     FileTooLargeError,
     InvalidFileTypeError,
+    StoredFileTooLargeError,
     TooManyFilesError,
     UploadNotFoundError,
+    UploadRefusedError,
 )
 from apis.shared.files.file_resolver import FileResolver, get_file_resolver
 from apis.shared.files.models import (
@@ -23,6 +26,7 @@ from apis.shared.files.models import (
     QuotaResponse,
     ResolvedFileContent,
 )
+from apis.shared.files.objects import read_object_within, stored_object_size
 from apis.shared.files.service import FileUploadService, resolve_mime_type
 from apis.shared.files.table import USER_FILES_TABLE
 
@@ -35,6 +39,7 @@ __all__ = [
     "FileListResponse",
     "FileMetadata",
     "FileNotReadyError",
+    "FileNotUploadedError",
     "FileQuotaExceededError",
     "FileResolver",
     "FileResponse",
@@ -46,8 +51,12 @@ __all__ = [
     "PresignResponse",
     "QuotaResponse",
     "ResolvedFileContent",
+    "StoredFileTooLargeError",
     "TooManyFilesError",
     "UploadNotFoundError",
+    "UploadRefusedError",
     "get_file_resolver",
+    "read_object_within",
     "resolve_mime_type",
+    "stored_object_size",
 ]

@@ -11,11 +11,14 @@ if TYPE_CHECKING:
 
 __all__ = [
     "FileNotReadyError",
+    "FileNotUploadedError",
     "FileQuotaExceededError",
     "FileTooLargeError",
     "InvalidFileTypeError",
+    "StoredFileTooLargeError",
     "TooManyFilesError",
     "UploadNotFoundError",
+    "UploadRefusedError",
 ]
 
 
@@ -24,7 +27,15 @@ class InvalidFileTypeError(BadRequestError):
 
 
 class FileTooLargeError(BadRequestError):
+    """The declared size is over the limit (400: the web client matches "too large" in a 400's detail)."""
+
     default_message = "The file is too large"
+
+
+class StoredFileTooLargeError(FileTooLargeError):
+    """The object in storage is over the limit, whatever size was declared for it (413)."""
+
+    status_code = 413
 
 
 class TooManyFilesError(BadRequestError):
@@ -39,6 +50,18 @@ class UploadNotFoundError(NotFoundError):
 
 class FileNotReadyError(ConflictError):
     default_message = "The file has not finished uploading"
+
+
+class FileNotUploadedError(ConflictError):
+    """Completion was asked for before the browser's PUT stored the object; completing again later works."""
+
+    default_message = "The file has not been uploaded yet"
+
+
+class UploadRefusedError(ConflictError):
+    """The upload was refused at an earlier completion (too large, or over quota) and its object removed."""
+
+    default_message = "This upload was refused; upload the file again"
 
 
 class FileQuotaExceededError(PermissionDeniedError):

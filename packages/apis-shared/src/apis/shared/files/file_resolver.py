@@ -2,6 +2,8 @@
 
 A missing, foreign or unfinished upload is an error the caller turns into a
 4xx before streaming; it is never silently dropped. An S3 failure propagates.
+No more than the file limit of an object is ever read (every chat turn resolves
+its files again): an object larger than its completed upload or the limit is a 413.
 """
 
 from __future__ import annotations
@@ -9,9 +11,9 @@ from __future__ import annotations
 import base64
 from typing import TYPE_CHECKING, Any
 
-from apis.shared.aws import translate_aws_errors
-from apis.shared.files.errors import FileNotReadyError, TooManyFilesError
+from apis.shared.files.errors import FileNotReadyError, StoredFileTooLargeError, TooManyFilesError
 from apis.shared.files.models import FileStatus, ResolvedFileContent
+from apis.shared.files.objects import read_object_within
 from apis.shared.files.service import FileUploadService
 
 if TYPE_CHECKING:
@@ -39,8 +41,16 @@ class FileResolver:
         metadata = self._files.get_file(user_id, upload_id)
         if metadata.status is not FileStatus.READY:
             raise FileNotReadyError(detail=f"upload {upload_id} is {metadata.status.value}", field="file_upload_ids")
-        with translate_aws_errors("s3: get_object"):
-            body = self._s3.get_object(Bucket=metadata.s3_bucket, Key=metadata.s3_key)["Body"].read()
+        max_bytes = self._files.limits.max_file_bytes
+        if metadata.size_bytes > max_bytes:
+            raise StoredFileTooLargeError(
+                detail=f"upload {upload_id} is {metadata.size_bytes} bytes, at most {max_bytes}",
+                field="file_upload_ids",
+            )
+        # The object may have been replaced since completion; it is read only up to its completed size.
+        body = read_object_within(
+            self._s3, bucket=metadata.s3_bucket, key=metadata.s3_key, max_bytes=metadata.size_bytes
+        )
         return ResolvedFileContent(
             filename=metadata.filename, content_type=metadata.mime_type, bytes=base64.b64encode(body).decode()
         )

@@ -7,6 +7,7 @@ from enum import StrEnum
 
 from pydantic import Field
 
+from apis.shared.ids import SafeId
 from apis.shared.schema import CamelModel
 
 __all__ = [
@@ -95,7 +96,7 @@ class FileMetadata(CamelModel):
 
 
 class PresignRequest(CamelModel):
-    session_id: str = Field(min_length=1, max_length=200)
+    session_id: SafeId  # part of the S3 object key and of the files' index keys
     filename: str = Field(min_length=1, max_length=255)
     mime_type: str = Field(min_length=1, max_length=200)
     size_bytes: int = Field(gt=0)

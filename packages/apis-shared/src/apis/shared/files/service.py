@@ -1,5 +1,10 @@
 """Uploads to S3 through presigned PUTs, their metadata in DynamoDB, and each user's storage quota.
 
+Sizes are bound where the bytes are: the presigned PUT signs the declared
+``Content-Length`` (S3 refuses a body of any other size), and completion
+reads the stored object's size and deletes an object over the file limit or
+the quota rather than trusting what was declared.
+
 The quota is enforced where it is spent: completing an upload marks the file
 ready and adds its size to the user's total in one transaction whose condition
 keeps the total within the quota, so two uploads finishing at once cannot
@@ -12,15 +17,16 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import ClientError
-
-from apis.shared.aws import client_error_code, from_item, plain, to_item, translate_aws_errors
-from apis.shared.errors import BadRequestError
+from apis.shared.aws import from_item, plain, to_item, translate_aws_errors
+from apis.shared.errors import BadRequestError, ConflictError
 from apis.shared.files.errors import (
+    FileNotUploadedError,
     FileQuotaExceededError,
     FileTooLargeError,
     InvalidFileTypeError,
+    StoredFileTooLargeError,
     UploadNotFoundError,
+    UploadRefusedError,
 )
 from apis.shared.files.models import (
     ALLOWED_EXTENSIONS,
@@ -35,8 +41,9 @@ from apis.shared.files.models import (
     PresignResponse,
     QuotaResponse,
 )
+from apis.shared.files.objects import stored_object_size
 from apis.shared.files.table import SESSION_INDEX
-from apis.shared.pagination import decode_cursor, encode_cursor
+from apis.shared.pagination import decode_offset_cursor, encode_offset_cursor
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -46,12 +53,15 @@ if TYPE_CHECKING:
 __all__ = ["FileUploadService", "resolve_mime_type", "safe_filename"]
 
 _RECORD_TTL = timedelta(days=365)
-_MISSING_OBJECT = frozenset({"404", "NoSuchKey", "NotFound"})
 _SORT_KEYS: dict[str, Callable[[FileMetadata], Any]] = {
     "date": lambda f: f.created_at,
     "size": lambda f: f.size_bytes,
     "type": lambda f: (f.mime_type, f.created_at),
 }
+
+
+class _CompletionConditionFailed(ConflictError):
+    """A completion's conditional write found the upload or the quota changed."""
 
 
 def resolve_mime_type(filename: str, mime_type: str) -> str:
@@ -148,7 +158,7 @@ class FileUploadService:
     # ------------------------------------------------------------------ upload flow
 
     def request_presigned_url(self, user_id: str, request: PresignRequest) -> PresignResponse:
-        """Check type, size and quota, record the pending upload, and sign a PUT for it."""
+        """Check type, size and quota, record the pending upload, and sign a PUT of exactly the declared size."""
         mime_type = resolve_mime_type(request.filename, request.mime_type)
         if request.size_bytes > self.limits.max_file_bytes:
             raise FileTooLargeError(
@@ -182,22 +192,43 @@ class FileUploadService:
         with translate_aws_errors("s3: generate_presigned_url"):
             url = self._s3.generate_presigned_url(
                 "put_object",
-                Params={"Bucket": self._bucket, "Key": key, "ContentType": mime_type},
+                Params={
+                    "Bucket": self._bucket,
+                    "Key": key,
+                    "ContentType": mime_type,
+                    "ContentLength": request.size_bytes,
+                },
                 ExpiresIn=self.limits.presign_ttl_seconds,
             )
         expires = now + timedelta(seconds=self.limits.presign_ttl_seconds)
         return PresignResponse(upload_id=upload_id, presigned_url=url, expires_at=_iso(expires))
 
     def complete_upload(self, user_id: str, upload_id: str) -> CompleteUploadResponse:
-        """Mark an uploaded file ready and count it against the quota (idempotent for a ready file)."""
+        """Mark an uploaded file ready and count its stored size against the quota.
+
+        The size is the stored object's, not the declared one: an object over
+        the file limit, or that cannot fit in the quota, is deleted and the
+        upload marked failed (413, or the quota body). Completing before the
+        object is stored is a 409 that leaves the upload pending; completing a
+        ready file again answers as the first time.
+        """
         metadata = self.get_file(user_id, upload_id)
-        if metadata.status is FileStatus.READY:
-            return self._completed(metadata)
-        size = self._stored_size(metadata)
+        if metadata.status is not FileStatus.PENDING:
+            return self._settled(metadata)
+        size = stored_object_size(self._s3, bucket=metadata.s3_bucket, key=metadata.s3_key)
         if size is None:
-            self._set_status(metadata, FileStatus.FAILED)
-            raise UploadNotFoundError("The file was not uploaded", detail=f"no object at {metadata.s3_uri}")
-        limit_left = self.limits.user_quota_bytes - size
+            raise FileNotUploadedError(
+                detail=f"nothing is stored for upload {upload_id} yet: PUT the file to its presigned URL first",
+                field="uploadId",
+            )
+        if size > self.limits.max_file_bytes:
+            if not self._refuse(metadata, size):
+                return self._settled(self.get_file(user_id, upload_id))
+            raise StoredFileTooLargeError(
+                detail=f"file too large: {size} bytes stored, at most {self.limits.max_file_bytes}", field="uploadId"
+            )
+        if size > self.limits.user_quota_bytes:
+            return self._refuse_over_quota(metadata, size)
         ready = metadata.model_copy(
             update={"status": FileStatus.READY, "size_bytes": size, "updated_at": _iso(self._clock())}
         )
@@ -216,23 +247,79 @@ class FileUploadService:
                     "TableName": self._table,
                     "Key": to_item({"PK": f"USER#{user_id}", "SK": "QUOTA"}),
                     "UpdateExpression": "ADD totalBytes :size, fileCount :one SET updatedAt = :now",
+                    # With no usage item yet the file alone must fit, which the check above made sure of.
                     "ConditionExpression": "attribute_not_exists(totalBytes) OR totalBytes <= :room",
                     "ExpressionAttributeValues": to_item(
-                        {":size": size, ":one": 1, ":now": ready.updated_at, ":room": limit_left}
+                        {
+                            ":size": size,
+                            ":one": 1,
+                            ":now": ready.updated_at,
+                            ":room": self.limits.user_quota_bytes - size,
+                        }
                     ),
                 }
             },
         ]
-
-        def refused() -> FileQuotaExceededError:
-            current = self.get_user_quota(user_id)
-            return FileQuotaExceededError(
-                current_usage=current.used_bytes, max_allowed=current.max_bytes, required_space=size
-            )
-
-        with translate_aws_errors("user-files: transact_write_items (complete)", on_condition_failed=refused):
-            self._dynamodb.transact_write_items(TransactItems=writes)
+        try:
+            with translate_aws_errors(
+                "user-files: transact_write_items (complete)", on_condition_failed=_CompletionConditionFailed
+            ):
+                self._dynamodb.transact_write_items(TransactItems=writes)
+        except _CompletionConditionFailed:
+            # JUSTIFICATION: not a suppression: a failed condition is either another
+            # completion of this upload that finished first (its outcome is answered)
+            # or a full quota (refused below with the client's quota body).
+            current = self.get_file(user_id, upload_id)
+            if current.status is not FileStatus.PENDING:
+                return self._settled(current)
+            return self._refuse_over_quota(current, size)
         return self._completed(ready)
+
+    def _settled(self, metadata: FileMetadata) -> CompleteUploadResponse:
+        """The answer for an upload an earlier completion settled: its result, or that it was refused."""
+        if metadata.status is FileStatus.READY:
+            return self._completed(metadata)
+        raise UploadRefusedError(
+            detail=f"upload {metadata.upload_id} was refused when it was completed and its file removed",
+            field="uploadId",
+        )
+
+    def _refuse_over_quota(self, metadata: FileMetadata, size: int) -> CompleteUploadResponse:
+        if not self._refuse(metadata, size):
+            return self._settled(self.get_file(metadata.user_id, metadata.upload_id))
+        current = self.get_user_quota(metadata.user_id)
+        raise FileQuotaExceededError(
+            current_usage=current.used_bytes, max_allowed=current.max_bytes, required_space=size
+        )
+
+    def _refuse(self, metadata: FileMetadata, size: int) -> bool:
+        """Mark a pending upload failed and delete its object; False if another completion settled it first."""
+        try:
+            with translate_aws_errors(
+                "user-files: update_item (refuse)", on_condition_failed=_CompletionConditionFailed
+            ):
+                self._dynamodb.update_item(
+                    TableName=self._table,
+                    Key=self._key(metadata.user_id, metadata.upload_id),
+                    UpdateExpression="SET #status = :failed, sizeBytes = :size, updatedAt = :now",
+                    ConditionExpression="#status = :pending",
+                    ExpressionAttributeNames={"#status": "status"},
+                    ExpressionAttributeValues=to_item(
+                        {
+                            ":failed": FileStatus.FAILED.value,
+                            ":pending": FileStatus.PENDING.value,
+                            ":size": size,
+                            ":now": _iso(self._clock()),
+                        }
+                    ),
+                )
+        except _CompletionConditionFailed:
+            # JUSTIFICATION: the upload is no longer pending: a concurrent completion
+            # settled it, and the caller answers with that outcome instead.
+            return False
+        with translate_aws_errors("s3: delete_object (refused upload)"):
+            self._s3.delete_object(Bucket=metadata.s3_bucket, Key=metadata.s3_key)
+        return True
 
     @staticmethod
     def _completed(metadata: FileMetadata) -> CompleteUploadResponse:
@@ -243,27 +330,6 @@ class FileUploadService:
             filename=metadata.filename,
             size_bytes=metadata.size_bytes,
         )
-
-    def _stored_size(self, metadata: FileMetadata) -> int | None:
-        """The object's size in S3, or None if the browser never uploaded it."""
-        with translate_aws_errors("s3: head_object"):
-            try:
-                response = self._s3.head_object(Bucket=metadata.s3_bucket, Key=metadata.s3_key)
-            except ClientError as exc:
-                if client_error_code(exc) in _MISSING_OBJECT:
-                    return None
-                raise
-        return int(response["ContentLength"])
-
-    def _set_status(self, metadata: FileMetadata, status: FileStatus) -> None:
-        with translate_aws_errors("user-files: update_item (status)"):
-            self._dynamodb.update_item(
-                TableName=self._table,
-                Key=self._key(metadata.user_id, metadata.upload_id),
-                UpdateExpression="SET #status = :status, updatedAt = :now",
-                ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues=to_item({":status": status.value, ":now": _iso(self._clock())}),
-            )
 
     def delete_file(self, user_id: str, upload_id: str) -> None:
         """Delete the object and its metadata, giving back its quota if it counted."""
@@ -352,11 +418,11 @@ class FileUploadService:
             request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
         files = [f for f in map(self._metadata, items) if f.status is FileStatus.READY]
         files.sort(key=_SORT_KEYS[sort_by], reverse=sort_order != "asc")
-        start_key = decode_cursor(cursor, required_keys=frozenset({"offset"}), field="cursor")
-        offset = int(start_key["offset"]["S"]) if start_key else 0
+        scope = f"files#USER#{user_id}"
+        offset = decode_offset_cursor(cursor, scope=scope, field="cursor")
         page = files[offset : offset + max(1, min(limit, 1000))]
         next_offset = offset + len(page)
-        next_cursor = encode_cursor({"offset": {"S": str(next_offset)}}) if next_offset < len(files) else None
+        next_cursor = encode_offset_cursor(next_offset, scope=scope) if next_offset < len(files) else None
         return FileListResponse(
             files=[FileResponse.from_metadata(f) for f in page], next_cursor=next_cursor, total_count=len(files)
         )

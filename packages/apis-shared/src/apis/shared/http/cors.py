@@ -68,6 +68,7 @@ def _origin_problem(origin: str) -> str | None:
         parts = urlsplit(origin)
         port = parts.port
     except ValueError as error:
+        # JUSTIFICATION: the parse error is this function's answer; the caller refuses the policy with it.
         return str(error)
     default_port = _DEFAULT_PORTS.get(parts.scheme)
     checks = (

@@ -8,9 +8,12 @@ response of the app one body, ``{"error": {...}}`` with the request id:
 - request validation: 422 ``validation_error`` with the failing fields;
 - anything else: 500 ``internal_error``, logged with its traceback.
 
-Internal text (a 5xx error's ``detail``, an unexpected exception's message)
-is sent only when ``expose_internal_errors`` is true, which services set in
-development alone.
+Internal text (a 5xx error's ``detail``, an unexpected exception's message,
+the free text of an ``HTTPException`` with a 5xx status) is sent only when
+``expose_internal_errors`` is true, which services set in development alone.
+Every body of every kind is built by ``_error_response``, which passes it
+through ``_for_client``: the one place that decides what of an error leaves
+the process.
 """
 
 from __future__ import annotations
@@ -30,6 +33,8 @@ from apis.shared.http.request_id import REQUEST_ID_HEADER, RequestIdMiddleware
 from apis.shared.observability.context import get_request_id
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from starlette.applications import Starlette
     from starlette.requests import Request
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -42,12 +47,39 @@ _UNEXPECTED_MESSAGE = "An unexpected error occurred"
 _MAX_VALIDATION_ERRORS_IN_MESSAGE = 3
 
 
+def _for_client(
+    status_code: int, detail: ErrorDetail, *, expose_internal_errors: bool, safe_message: str | None
+) -> ErrorDetail:
+    """What of an error a client may see: all of it in development; of a 5xx elsewhere, no internal text.
+
+    A 5xx keeps its code, its request id and a message known to be safe
+    (``safe_message`` replaces one that may carry internal text); its
+    ``detail`` is dropped.
+    """
+    if expose_internal_errors or status_code < HTTPStatus.INTERNAL_SERVER_ERROR:
+        return detail
+    return detail.model_copy(update={"detail": None, "message": safe_message or detail.message})
+
+
 def _error_response(
-    status_code: int, detail: ErrorDetail, headers: dict[str, str] | None = None, body: dict[str, Any] | None = None
+    status_code: int,
+    detail: ErrorDetail,
+    *,
+    expose_internal_errors: bool,
+    safe_message: str | None = None,
+    headers: dict[str, str] | None = None,
+    body: Callable[[ErrorDetail], dict[str, Any]] | None = None,
 ) -> Response:
+    """The response of every error: ``detail`` as the client may see it, in the envelope or ``body``'s shape."""
     if status_code in (HTTPStatus.NO_CONTENT, HTTPStatus.NOT_MODIFIED):
         return Response(status_code=status_code, headers=headers)
-    return JSONResponse(status_code=status_code, content=detail.to_body() if body is None else body, headers=headers)
+    public = _for_client(status_code, detail, expose_internal_errors=expose_internal_errors, safe_message=safe_message)
+    content = public.to_body() if body is None else body(public)
+    return JSONResponse(status_code=status_code, content=content, headers=headers)
+
+
+def _status_phrase(status_code: int) -> str:
+    return HTTPStatus(status_code).phrase if status_code in HTTPStatus._value2member_map_ else "Error"
 
 
 def _headers_for(exc: ApisError) -> dict[str, str]:
@@ -84,20 +116,19 @@ def _validation_detail(exc: RequestValidationError) -> ErrorDetail:
     )
 
 
-def _http_exception_detail(exc: StarletteHTTPException, *, expose_internal_errors: bool) -> ErrorDetail:
+def _http_exception_detail(exc: StarletteHTTPException) -> tuple[ErrorDetail, str | None]:
+    """The whole error an ``HTTPException`` describes, and the safe message of a 5xx whose message is free text."""
     raw: Any = exc.detail
     if isinstance(raw, dict) and isinstance(raw.get("error"), dict):
-        # A body built with create_error_response (the seed's pattern).
-        return ErrorDetail.model_validate({**raw["error"], "requestId": get_request_id()})
+        # A body built with create_error_response (the seed's pattern): its message is the
+        # client-facing one, its detail the internal text.
+        return ErrorDetail.model_validate({**raw["error"], "requestId": get_request_id()}), None
     code = http_status_to_error_code(exc.status_code)
-    phrase = HTTPStatus(exc.status_code).phrase if exc.status_code in HTTPStatus._value2member_map_ else "Error"
+    phrase = _status_phrase(exc.status_code)
     if isinstance(raw, str) and raw:
-        message, detail = raw, None
-    else:
-        message, detail = phrase, raw
-    if exc.status_code >= 500 and not expose_internal_errors:
-        detail = None
-    return ErrorDetail(code=code, message=message, detail=detail, request_id=get_request_id())
+        # HTTPException(500, detail=str(exc)) puts whatever the exception said here.
+        return ErrorDetail(code=code, message=raw, request_id=get_request_id()), phrase
+    return ErrorDetail(code=code, message=phrase, detail=raw, request_id=get_request_id()), None
 
 
 def install_error_handlers(
@@ -114,21 +145,33 @@ def install_error_handlers(
             logger.error("%s %s failed: %r", request.method, request.url.path, exc, exc_info=exc)
         else:
             logger.info("%s %s rejected: %r", request.method, request.url.path, exc)
-        detail = error_detail_from_exception(
-            exc, expose_internal_errors=expose_internal_errors, request_id=get_request_id()
+        detail = error_detail_from_exception(exc, expose_internal_errors=True, request_id=get_request_id())
+        return _error_response(
+            exc.status_code,
+            detail,
+            expose_internal_errors=expose_internal_errors,
+            headers=_headers_for(exc),
+            body=exc.response_body,
         )
-        return _error_response(exc.status_code, detail, _headers_for(exc), exc.response_body(detail))
 
     async def handle_http_exception(request: Request, exc: Exception) -> Response:
         exc = cast("StarletteHTTPException", exc)
-        detail = _http_exception_detail(exc, expose_internal_errors=expose_internal_errors)
-        return _error_response(exc.status_code, detail, dict(exc.headers) if exc.headers else None)
+        detail, safe_message = _http_exception_detail(exc)
+        if exc.status_code >= HTTPStatus.INTERNAL_SERVER_ERROR:
+            logger.error("%s %s failed: HTTP %d %s", request.method, request.url.path, exc.status_code, exc.detail)
+        return _error_response(
+            exc.status_code,
+            detail,
+            expose_internal_errors=expose_internal_errors,
+            safe_message=safe_message,
+            headers=dict(exc.headers) if exc.headers else None,
+        )
 
     async def handle_validation_error(request: Request, exc: Exception) -> Response:
         exc = cast("RequestValidationError", exc)
         detail = _validation_detail(exc)
         logger.info("%s %s invalid request: %s", request.method, request.url.path, detail.message)
-        return _error_response(HTTPStatus.UNPROCESSABLE_ENTITY, detail)
+        return _error_response(HTTPStatus.UNPROCESSABLE_ENTITY, detail, expose_internal_errors=expose_internal_errors)
 
     app.add_exception_handler(ApisError, handle_apis_error)
     app.add_exception_handler(StarletteHTTPException, handle_http_exception)
@@ -171,7 +214,10 @@ class UnhandledErrorMiddleware:
             detail = ErrorDetail(
                 code=ErrorCode.INTERNAL_ERROR,
                 message=_UNEXPECTED_MESSAGE,
-                detail=f"{type(exc).__name__}: {exc}" if self.expose_internal_errors else None,
+                detail=f"{type(exc).__name__}: {exc}",
                 request_id=get_request_id(),
             )
-            await _error_response(HTTPStatus.INTERNAL_SERVER_ERROR, detail)(scope, receive, send)
+            response = _error_response(
+                HTTPStatus.INTERNAL_SERVER_ERROR, detail, expose_internal_errors=self.expose_internal_errors
+            )
+            await response(scope, receive, send)

@@ -39,7 +39,7 @@ from apis.shared.models.repository import (
     ManagedModelNotFoundError,
     ManagedModelRepository,
 )
-from apis.shared.models.service import ManagedModelService, can_access_model
+from apis.shared.models.service import ManagedModelService, ModelNotConfiguredError, ResolvedModel, can_access_model
 
 __all__ = [
     "MANAGED_MODELS_TABLE",
@@ -61,6 +61,7 @@ __all__ = [
     "ModelAccessDeniedError",
     "ModelEvent",
     "ModelInvocationError",
+    "ModelNotConfiguredError",
     "ModelProvider",
     "ModelProviderProtocol",
     "ModelRequest",
@@ -69,6 +70,7 @@ __all__ = [
     "ModelTimeoutError",
     "ModelUnavailableError",
     "ProviderConfigurationError",
+    "ResolvedModel",
     "StreamStop",
     "TextBlock",
     "TextDelta",

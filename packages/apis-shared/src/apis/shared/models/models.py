@@ -9,7 +9,7 @@ from typing import Self
 from pydantic import Field, model_validator
 
 from apis.shared.quota.models import Money
-from apis.shared.schema import CamelModel
+from apis.shared.schema import CamelModel, PartialUpdate
 
 __all__ = [
     "ManagedModel",
@@ -60,8 +60,17 @@ class ManagedModelCreate(_ModelFields):
         return self
 
 
-class ManagedModelUpdate(CamelModel):
-    """``PUT /admin/managed-models/{id}`` body: the fields sent change."""
+class ManagedModelUpdate(PartialUpdate):
+    """``PUT /admin/managed-models/{id}`` body: the fields sent change; null only clears an optional one."""
+
+    nullable = frozenset(
+        {
+            "model_lifecycle",
+            "cache_write_price_per_million_tokens",
+            "cache_read_price_per_million_tokens",
+            "knowledge_cutoff_date",
+        }
+    )
 
     model_id: str | None = Field(default=None, min_length=1, max_length=200)
     model_name: str | None = Field(default=None, min_length=1, max_length=200)

@@ -1,6 +1,6 @@
 """Usage quotas: tiers and who gets them, the pre-request check, its stream events, and cost accounting."""
 
-from apis.shared.quota.checker import UNLIMITED_THRESHOLD, QuotaChecker
+from apis.shared.quota.checker import UNLIMITED_THRESHOLD, QuotaAdmission, QuotaChecker
 from apis.shared.quota.costs import (
     CostRecord,
     CostRepository,
@@ -45,6 +45,12 @@ from apis.shared.quota.repository import (
     TierInUseError,
     TierNotFoundError,
 )
+from apis.shared.quota.reservations import (
+    DEFAULT_RESERVATION_SECONDS,
+    QuotaReservation,
+    QuotaReservationRepository,
+    ReservationOutcome,
+)
 from apis.shared.quota.resolver import QuotaResolver, domain_matches
 from apis.shared.quota.sse import (
     QuotaExceededEvent,
@@ -57,6 +63,7 @@ from apis.shared.quota.table import COST_RECORDS_TABLE, COST_SUMMARY_TABLE, QUOT
 __all__ = [
     "COST_RECORDS_TABLE",
     "COST_SUMMARY_TABLE",
+    "DEFAULT_RESERVATION_SECONDS",
     "QUOTAS_TABLE",
     "QUOTA_EVENTS_TABLE",
     "UNLIMITED_THRESHOLD",
@@ -72,6 +79,7 @@ __all__ = [
     "OverrideNotFoundError",
     "PeriodType",
     "PricingSnapshot",
+    "QuotaAdmission",
     "QuotaAssignment",
     "QuotaAssignmentCreate",
     "QuotaAssignmentType",
@@ -87,11 +95,14 @@ __all__ = [
     "QuotaOverrideType",
     "QuotaOverrideUpdate",
     "QuotaRepository",
+    "QuotaReservation",
+    "QuotaReservationRepository",
     "QuotaResolver",
     "QuotaTier",
     "QuotaTierCreate",
     "QuotaTierUpdate",
     "QuotaWarningEvent",
+    "ReservationOutcome",
     "ResolvedQuota",
     "TierInUseError",
     "TierNotFoundError",

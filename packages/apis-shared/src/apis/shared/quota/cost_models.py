@@ -1,13 +1,15 @@
 """What cost accounting records and reports: prices, token usage, per-message costs and the totals over them.
 
 Every figure is exact: money is ``Decimal`` end to end (``Money``: a JSON number
-on the wire), and every total is a sum of what was recorded, never an estimate.
+on the wire), and every total is a sum of what was recorded. A record whose
+usage the model never reported is priced from estimated tokens and says so
+(``CostRecord.estimated``).
 """
 
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
@@ -80,7 +82,13 @@ def message_cost(usage: TokenUsage, pricing: PricingSnapshot) -> tuple[Decimal, 
 
 
 class CostRecord(CamelModel):
-    """The cost of one assistant message."""
+    """The cost of one model call: a chat turn's assistant message, a conversation title, a test chat.
+
+    ``estimated`` marks a record whose usage the model never reported (a turn cut
+    short by a client that left or by a failure): its tokens are estimated from
+    the text sent and generated (see ``apis.shared.metering``). ``purpose`` says
+    which call it was; records written before 1.7 are chat turns.
+    """
 
     user_id: str
     session_id: str
@@ -90,6 +98,8 @@ class CostRecord(CamelModel):
     pricing: PricingSnapshot
     cost: Money
     cache_savings: Money = Decimal(0)
+    estimated: bool = False
+    purpose: Literal["chat", "title", "test_chat"] = "chat"
 
 
 class ModelCost(CamelModel):

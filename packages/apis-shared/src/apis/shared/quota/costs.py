@@ -218,6 +218,8 @@ class CostRepository:
                 with translate_aws_errors("cost: transact_write_items", on_condition_failed=_AlreadyRecordedError):
                     self._client.transact_write_items(TransactItems=writes)
             except _AlreadyRecordedError:
+                # JUSTIFICATION: the condition guards idempotency; a repeat of one message's cost
+                # is reported as not recorded.
                 logger.info("cost of message %s/%s was already recorded", record.session_id, record.message_id)
                 return False
             except DependencyThrottledError:

@@ -6,14 +6,15 @@ Money is ``Decimal`` in Python and in DynamoDB, and a JSON number on the wire.
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any, Self
 
-from pydantic import Field, PlainSerializer, model_validator
+from pydantic import AfterValidator, Field, PlainSerializer, model_validator
 from pydantic.alias_generators import to_camel
 
-from apis.shared.schema import CamelModel
+from apis.shared.schema import CamelModel, PartialUpdate
 
 __all__ = [
     "ActionOnLimit",
@@ -88,7 +89,11 @@ class QuotaTierCreate(CamelModel):
     enabled: bool = True
 
 
-class QuotaTierUpdate(CamelModel):
+class QuotaTierUpdate(PartialUpdate):
+    """Only the fields sent change; null only clears the description or the daily limit."""
+
+    nullable = frozenset({"description", "daily_cost_limit"})
+
     tier_name: str | None = Field(default=None, min_length=1, max_length=100)
     description: str | None = Field(default=None, max_length=500)
     monthly_cost_limit: Money | None = Field(default=None, gt=0)
@@ -140,7 +145,7 @@ class QuotaAssignmentCreate(CamelModel):
         return self
 
 
-class QuotaAssignmentUpdate(CamelModel):
+class QuotaAssignmentUpdate(PartialUpdate):
     tier_id: str | None = None
     priority: int | None = Field(default=None, ge=0, le=999_999)
     enabled: bool | None = None
@@ -153,13 +158,28 @@ class QuotaAssignment(QuotaAssignmentCreate):
     created_by: str
 
 
+def _utc_timestamp(value: str) -> str:
+    """An ISO 8601 moment with its offset, as the UTC text the overrides' index compares (``...Z``)."""
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError as error:
+        raise ValueError("must be an ISO 8601 date and time, e.g. 2026-01-31T00:00:00Z") from error
+    if moment.tzinfo is None:
+        raise ValueError("must name its offset from UTC, e.g. 2026-01-31T00:00:00Z")
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+# Override validity is compared as text, in key conditions too: only one spelling of a moment may be stored.
+UtcTimestamp = Annotated[str, AfterValidator(_utc_timestamp)]
+
+
 class QuotaOverrideCreate(CamelModel):
     user_id: str = Field(min_length=1)
     override_type: QuotaOverrideType
     monthly_cost_limit: Money | None = Field(default=None, gt=0)
     daily_cost_limit: Money | None = Field(default=None, gt=0)
-    valid_from: str
-    valid_until: str
+    valid_from: UtcTimestamp
+    valid_until: UtcTimestamp
     reason: str = Field(min_length=1, max_length=500)
 
     @model_validator(mode="after")
@@ -171,13 +191,16 @@ class QuotaOverrideCreate(CamelModel):
         return self
 
 
-class QuotaOverrideUpdate(CamelModel):
-    valid_until: str | None = None
+class QuotaOverrideUpdate(PartialUpdate):
+    valid_until: UtcTimestamp | None = None
     enabled: bool | None = None
     reason: str | None = Field(default=None, min_length=1, max_length=500)
 
 
 class QuotaOverride(QuotaOverrideCreate):
+    # Stored overrides are read as written (by this system or the one it replaced).
+    valid_from: str
+    valid_until: str
     override_id: str
     created_by: str
     created_at: str

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from pydantic import BaseModel
 
 from apis.shared.aws import from_item, to_item, translate_aws_errors
-from apis.shared.errors import ApisError, ConflictError, NotFoundError
+from apis.shared.caching import VersionStamp
+from apis.shared.errors import ApisError, ConflictError, InputValidationError, NotFoundError
 from apis.shared.quota.models import (
     QuotaAssignment,
     QuotaAssignmentCreate,
@@ -115,11 +116,20 @@ def _model(model: type[M], item: dict[str, Any]) -> M:
 
 
 class QuotaRepository:
-    """Tiers, assignments and overrides. Every failure propagates as a typed error."""
+    """Tiers, assignments and overrides. Every failure propagates as a typed error.
+
+    Every write also increments the table's ``VersionStamp`` in the same transaction,
+    so that each process's ``QuotaResolver`` learns of it (``cache_version``).
+    """
 
     def __init__(self, client: DynamoDBClient, table_name: str) -> None:
         self._client = client
         self._table = table_name
+        self._stamp = VersionStamp(client, table_name)
+
+    def cache_version(self) -> int:
+        """The counter that every tier, assignment and override write increments."""
+        return self._stamp.read()
 
     # ------------------------------------------------------------------ plumbing
 
@@ -131,26 +141,30 @@ class QuotaRepository:
             response = self._client.get_item(TableName=self._table, Key=self._key(pk), ConsistentRead=True)
         return response.get("Item")
 
+    def _write(self, action: dict[str, Any], what: str, failed: Callable[[], ApisError]) -> None:
+        """One conditional write and the version stamp's increment, in one transaction."""
+        writes: list[Any] = [action, self._stamp.bump_action()]
+        with translate_aws_errors(f"user-quotas: transact_write_items ({what})", on_condition_failed=failed):
+            self._client.transact_write_items(TransactItems=writes)
+
     def _put_new(self, item: dict[str, Any], what: str, exists: Callable[[], ApisError]) -> None:
-        with translate_aws_errors(f"user-quotas: put_item ({what})", on_condition_failed=exists):
-            self._client.put_item(TableName=self._table, Item=item, ConditionExpression="attribute_not_exists(PK)")
+        put = {"TableName": self._table, "Item": item, "ConditionExpression": "attribute_not_exists(PK)"}
+        self._write({"Put": put}, what, exists)
 
     def _put_replacing(
         self, item: dict[str, Any], expected_updated_at: str, what: str, stamp: str = "updatedAt"
     ) -> None:
-        with translate_aws_errors(f"user-quotas: put_item ({what})", on_condition_failed=_ChangedError):
-            self._client.put_item(
-                TableName=self._table,
-                Item=item,
-                ConditionExpression=f"attribute_exists(PK) AND {stamp} = :expected",
-                ExpressionAttributeValues=to_item({":expected": expected_updated_at}),
-            )
+        put = {
+            "TableName": self._table,
+            "Item": item,
+            "ConditionExpression": f"attribute_exists(PK) AND {stamp} = :expected",
+            "ExpressionAttributeValues": to_item({":expected": expected_updated_at}),
+        }
+        self._write({"Put": put}, what, _ChangedError)
 
     def _delete(self, pk: str, what: str, missing: Callable[[], ApisError]) -> None:
-        with translate_aws_errors(f"user-quotas: delete_item ({what})", on_condition_failed=missing):
-            self._client.delete_item(
-                TableName=self._table, Key=self._key(pk), ConditionExpression="attribute_exists(PK)"
-            )
+        delete = {"TableName": self._table, "Key": self._key(pk), "ConditionExpression": "attribute_exists(PK)"}
+        self._write({"Delete": delete}, what, missing)
 
     def _scan_prefix(self, prefix: str, what: str) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = []
@@ -334,6 +348,8 @@ class QuotaRepository:
     def update_override(self, override_id: str, data: QuotaOverrideUpdate) -> QuotaOverride:
         current = self.get_override_or_raise(override_id)
         changes = data.model_dump(exclude_unset=True, by_alias=False)
+        if data.valid_until is not None and data.valid_until <= current.valid_from:
+            raise InputValidationError("validUntil must be after validFrom", field="validUntil")
         updated = QuotaOverride.model_validate(
             current.model_copy(update={**changes, "updated_at": utc_now()}).model_dump()
         )

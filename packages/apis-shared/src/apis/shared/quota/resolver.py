@@ -11,17 +11,19 @@
 Within a step the enabled assignment with the highest priority whose tier is
 enabled wins. Results are cached per user, JWT roles and AppRoles; ``resolve_many``
 resolves many users with one override query per user and every other read shared.
+With ``version_check_seconds`` the cache follows the quota table's version stamp,
+which every write through ``QuotaRepository`` increments: a change made through any
+process reaches this one's resolutions within that interval (see ``SharedVersion``).
 """
 
 from __future__ import annotations
 
-import logging
 import re
 import time
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from apis.shared.caching import TtlCache
+from apis.shared.caching import SharedVersion, TtlCache
 from apis.shared.errors import InternalError
 from apis.shared.quota.models import (
     PeriodType,
@@ -42,19 +44,25 @@ if TYPE_CHECKING:
 
 __all__ = ["QuotaResolver", "domain_matches"]
 
-logger = logging.getLogger(__name__)
-
 
 def domain_matches(pattern: str, domain: str) -> bool:
-    """Whether an email-domain assignment pattern covers ``domain``."""
+    """Whether an email-domain assignment pattern covers ``domain``.
+
+    An invalid ``regex:`` pattern raises ``InternalError``: ``QuotaAssignmentCreate``
+    refuses one, so a stored one is a data error, and matching nothing would quietly
+    give its users another tier, or no limit at all.
+    """
     domain = domain.lower()
     for part in (piece.strip() for piece in pattern.split(",") if piece.strip()):
         if part.startswith("regex:"):
             try:
-                if re.fullmatch(part.removeprefix("regex:"), domain):
-                    return True
-            except re.error:
-                logger.exception("email-domain assignment pattern %r is not a valid regex; it matches nothing", part)
+                expression = re.compile(part.removeprefix("regex:"))
+            except re.error as error:
+                raise InternalError(
+                    "An email-domain quota assignment has an invalid pattern", detail=f"{part!r}: {error}"
+                ) from error
+            if expression.fullmatch(domain):
+                return True
             continue
         lowered = part.lower()
         if lowered.startswith("*."):
@@ -149,14 +157,26 @@ class QuotaResolver:
         repository: QuotaRepository,
         *,
         cache_ttl_seconds: float = 300.0,
+        version_check_seconds: float | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._repository = repository
-        self._cache: TtlCache[_CacheKey, ResolvedQuota] = TtlCache(cache_ttl_seconds, clock=clock)
+        self._version = (
+            SharedVersion(
+                repository.cache_version, check_interval_seconds=version_check_seconds, clock=clock, name="quota"
+            )
+            if version_check_seconds is not None
+            else None
+        )
+        self._cache: TtlCache[_CacheKey, ResolvedQuota] = TtlCache(
+            cache_ttl_seconds, clock=clock, version=self._version
+        )
 
     def invalidate(self) -> None:
-        """Forget every resolution (call after changing tiers, assignments or overrides)."""
+        """Forget every resolution (call after changing tiers, assignments or overrides through this process)."""
         self._cache.clear()
+        if self._version is not None:
+            self._version.expire()
 
     @staticmethod
     def _key(user: User, app_role_ids: Sequence[str]) -> _CacheKey:
@@ -181,6 +201,7 @@ class QuotaResolver:
         """
         resolved: dict[str, ResolvedQuota] = {}
         pending: list[tuple[_CacheKey, User, Sequence[str]]] = []
+        epoch = self._cache.epoch()
         for user, app_role_ids in users:
             key = self._key(user, app_role_ids)
             cached = self._cache.get(key)
@@ -201,7 +222,7 @@ class QuotaResolver:
                 result = alike[group] = self._resolve(user, app_role_ids, reads)
             else:
                 result = shared.model_copy(update={"user_id": user.user_id})
-            self._cache.set(key, result)
+            self._cache.set(key, result, epoch=epoch)
             resolved[user.user_id] = result
         return resolved
 

@@ -4,7 +4,9 @@
   overrides ``OVERRIDE#<id>``, all with ``SK = METADATA``; indexes find assignments by type,
   user, JWT role and AppRole (the AppRole index was missing from the old stack) and a
   user's overrides by end of validity.
-- ``QUOTA_EVENTS_TABLE``: ``PK = USER#<id>``, ``SK = EVENT#<timestamp>#<eventId>``; by tier.
+- ``QUOTA_EVENTS_TABLE``: ``PK = USER#<id>``, ``SK = EVENT#<timestamp>#<eventId>``; by tier; by event
+  type and time (``EventTypeTimeIndex`` on the ``eventType`` and ``timestamp`` every event has had
+  from the start, so adding the index to an existing table back-fills it with no data migration).
 - ``COST_SUMMARY_TABLE``: ``PK = USER#<id>``, ``SK = PERIOD#<YYYY-MM>`` or ``PERIOD#<YYYY-MM-DD>``
   (daily usage is really counted daily), per-model items ``PERIOD#<YYYY-MM>#MODEL#<modelId>``;
   ``PeriodCostIndex`` on ``GSI2PK``/``GSI2SK`` (strings, the original system's key schema) lists
@@ -22,6 +24,7 @@ __all__ = [
     "ASSIGNMENT_TYPE_INDEX",
     "COST_RECORDS_TABLE",
     "COST_SUMMARY_TABLE",
+    "EVENT_TYPE_TIME_INDEX",
     "PERIOD_COST_INDEX",
     "QUOTAS_TABLE",
     "QUOTA_EVENTS_TABLE",
@@ -39,6 +42,7 @@ ROLE_ASSIGNMENT_INDEX = "RoleAssignmentIndex"
 APP_ROLE_ASSIGNMENT_INDEX = "AppRoleAssignmentIndex"
 USER_OVERRIDE_INDEX = "UserOverrideIndex"
 TIER_EVENT_INDEX = "TierEventIndex"
+EVENT_TYPE_TIME_INDEX = "EventTypeTimeIndex"
 PERIOD_COST_INDEX = "PeriodCostIndex"
 USER_TIMESTAMP_INDEX = "UserTimestampIndex"
 SESSION_LOOKUP_INDEX = "SessionLookupIndex"
@@ -53,7 +57,12 @@ QUOTAS_TABLE = TableDefinition(
     )
 )
 
-QUOTA_EVENTS_TABLE = TableDefinition(indexes=(GlobalIndex(TIER_EVENT_INDEX, "GSI5PK", "GSI5SK"),))
+QUOTA_EVENTS_TABLE = TableDefinition(
+    indexes=(
+        GlobalIndex(TIER_EVENT_INDEX, "GSI5PK", "GSI5SK"),
+        GlobalIndex(EVENT_TYPE_TIME_INDEX, "eventType", "timestamp"),
+    )
+)
 
 COST_SUMMARY_TABLE = TableDefinition(indexes=(GlobalIndex(PERIOD_COST_INDEX, "GSI2PK", "GSI2SK"),))
 

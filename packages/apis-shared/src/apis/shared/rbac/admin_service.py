@@ -24,7 +24,10 @@ def _now() -> str:
 
 
 class AppRoleAdminService:
-    """Every change recomputes the effective permissions it affects and clears the caches."""
+    """Every change recomputes the effective permissions it affects and clears the caches.
+
+    With a stamped ``AppRoleCache``, clearing them reaches every process (see ``AppRoleCache``).
+    """
 
     def __init__(self, repository: AppRoleRepository, cache: AppRoleCache) -> None:
         self._repository = repository
@@ -58,8 +61,12 @@ class AppRoleAdminService:
         updated = updated.model_copy(update={"effective_permissions": effective_permissions(updated, roles)})
         stored = self._repository.update(current, updated)
         roles[role_id] = stored
-        self._refresh_dependents(role_id, roles)
-        self._cache.invalidate_role(role_id)
+        refreshed: list[str] = []
+        try:
+            self._refresh_dependents(role_id, roles, refreshed)
+        finally:
+            # Also when a dependent's update failed: the role itself and those done have changed.
+            self._cache.invalidate_roles([role_id, *refreshed])
         return stored
 
     def delete_role(self, role_id: str) -> None:
@@ -99,8 +106,8 @@ class AppRoleAdminService:
             return role
         return self.update_role(role_id, AppRoleUpdate(granted_tools=[t for t in role.granted_tools if t != tool_id]))
 
-    def _refresh_dependents(self, changed: str, roles: dict[str, AppRole]) -> None:
-        """Recompute every role that inherits, directly or not, from ``changed``."""
+    def _refresh_dependents(self, changed: str, roles: dict[str, AppRole], refreshed: list[str]) -> None:
+        """Recompute every role that inherits, directly or not, from ``changed``; add those updated to ``refreshed``."""
         pending = [role_id for role_id, role in roles.items() if changed in role.inherits_from]
         visited: set[str] = set()
         while pending:
@@ -113,5 +120,5 @@ class AppRoleAdminService:
             if recomputed != current.effective_permissions:
                 updated = current.model_copy(update={"effective_permissions": recomputed, "updated_at": _now()})
                 roles[role_id] = self._repository.update(current, updated)
-                self._cache.invalidate_role(role_id)
+                refreshed.append(role_id)
             pending += [other for other, role in roles.items() if role_id in role.inherits_from]

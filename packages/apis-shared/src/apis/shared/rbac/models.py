@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from apis.shared.schema import CamelModel
+from apis.shared.schema import CamelModel, PartialUpdate
 
 __all__ = [
     "WILDCARD",
@@ -65,8 +65,10 @@ class AppRoleCreate(CamelModel):
     enabled: bool = True
 
 
-class AppRoleUpdate(CamelModel):
-    """``PATCH /admin/roles/{roleId}`` body: only the fields sent change."""
+class AppRoleUpdate(PartialUpdate):
+    """``PATCH /admin/roles/{roleId}`` body: only the fields sent change; null only removes the quota tier."""
+
+    nullable = frozenset({"quota_tier"})
 
     display_name: str | None = Field(default=None, min_length=1, max_length=100)
     description: str | None = Field(default=None, max_length=500)

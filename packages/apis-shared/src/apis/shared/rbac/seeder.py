@@ -60,7 +60,7 @@ def seed_system_roles(repository: AppRoleRepository) -> list[str]:
         try:
             repository.create(role.model_copy(update={"created_at": now, "updated_at": now}))
         except AppRoleExistsError:
-            # Another instance seeded it between our read and our write: it exists, as wanted.
+            # JUSTIFICATION: another instance seeded it between our read and our write: it exists, as wanted.
             logger.info("system role %s was seeded concurrently", role.role_id)
         else:
             created.append(role.role_id)

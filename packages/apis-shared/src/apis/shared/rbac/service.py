@@ -51,20 +51,19 @@ class AppRoleService:
         )
 
     def _mapped_role_ids(self, jwt_role: str) -> tuple[str, ...]:
-        cached = self._cache.mappings.get(jwt_role)
-        if cached is not None:
-            return cached
-        role_ids = tuple(self._repository.role_ids_for_jwt_role(jwt_role))
-        self._cache.mappings.set(jwt_role, role_ids)
-        return role_ids
+        return self._cache.mappings.get_or_load(
+            jwt_role, lambda: tuple(self._repository.role_ids_for_jwt_role(jwt_role))
+        )
 
     def _role(self, role_id: str) -> AppRole | None:
+        # The epoch first: a role read while the cache is cleared (a change) is not stored.
+        epoch = self._cache.roles.epoch()
         cached = self._cache.roles.get(role_id)
         if cached is not None:
             return cached
         role = self._repository.get(role_id)
         if role is not None:
-            self._cache.roles.set(role_id, role)
+            self._cache.roles.set(role_id, role, epoch=epoch)
         return role
 
     def can_access_tool(self, user: User, tool_id: str) -> bool:

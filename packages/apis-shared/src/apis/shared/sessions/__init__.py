@@ -23,7 +23,14 @@ from apis.shared.sessions.models import (
     UpdateSessionMetadataRequest,
 )
 from apis.shared.sessions.service import DEFAULT_TITLE, SessionService
-from apis.shared.sessions.store import MessagePage, SessionNotFoundError, SessionPage, SessionStore, utc_timestamp
+from apis.shared.sessions.store import (
+    MessagePage,
+    SessionNotFoundError,
+    SessionPage,
+    SessionStore,
+    TurnInProgressError,
+    utc_timestamp,
+)
 from apis.shared.sessions.table import SESSIONS_METADATA_TABLE
 
 __all__ = [
@@ -52,6 +59,7 @@ __all__ = [
     "SessionStatus",
     "SessionStore",
     "SessionsListResponse",
+    "TurnInProgressError",
     "UpdateSessionMetadataRequest",
     "get_session_metadata",
     "list_user_sessions",

@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from apis.shared.ids import SafeId
 from apis.shared.schema import CamelModel, OpenCamelModel
 
 __all__ = [
@@ -109,7 +110,7 @@ class SessionsListResponse(CamelModel):
 
 
 class BulkDeleteSessionsRequest(CamelModel):
-    session_ids: list[str] = Field(min_length=1, max_length=20)
+    session_ids: list[SafeId] = Field(min_length=1, max_length=20)
 
 
 class BulkDeleteSessionResult(CamelModel):

@@ -63,7 +63,8 @@ class SessionService:
             try:
                 return self._store.create(_merged(fresh, request))
             except ConflictError:
-                # The first message and this PUT raced to create it: merge into theirs.
+                # JUSTIFICATION: the first message and this PUT raced to create it; the session
+                # exists, as wanted, so this merges into theirs below.
                 logger.info("session %s was created concurrently; merging into it", session_id)
         return self._store.update(session_id, user_id, lambda current: _merged(current, request))
 
@@ -81,6 +82,7 @@ class SessionService:
         try:
             return self._store.create(fresh)
         except ConflictError:
+            # JUSTIFICATION: created concurrently by another request; it exists, as wanted.
             return self._store.get_or_raise(session_id, user_id)
 
     def delete(self, session_id: str, user_id: str) -> SessionMetadata:
@@ -93,6 +95,7 @@ class SessionService:
             try:
                 self.delete(session_id, user_id)
             except SessionNotFoundError as exc:
+                # JUSTIFICATION: a missing session is that id's result (success false), not the call's.
                 results.append(BulkDeleteSessionResult(session_id=session_id, success=False, error=exc.message))
             else:
                 results.append(BulkDeleteSessionResult(session_id=session_id, success=True))

@@ -5,6 +5,13 @@ copy, guarded by the session's ``version``; appending a message adds the
 message, bumps ``messageCount`` and moves the listing copy in that same
 transaction, so a count never disagrees with the stored messages. A
 transaction that lost a race is retried from a fresh read.
+
+A chat turn holds the session's turn lease (``SK = TURN#<sessionId>``) from
+before it stores the question until it has stored the answer: ``begin_turn``
+is a conditional put that fails while another turn's lease is live, so turns
+of one session never interleave. A lease expires (``expiresAt``, epoch
+seconds) unless its turn renews it, so a process that dies mid-turn blocks
+the session only until then.
 """
 
 from __future__ import annotations
@@ -12,6 +19,7 @@ from __future__ import annotations
 import logging
 import random
 import time
+import uuid
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -32,7 +40,14 @@ if TYPE_CHECKING:
 
     from mypy_boto3_dynamodb import DynamoDBClient
 
-__all__ = ["MessagePage", "SessionNotFoundError", "SessionPage", "SessionStore", "utc_timestamp"]
+__all__ = [
+    "MessagePage",
+    "SessionNotFoundError",
+    "SessionPage",
+    "SessionStore",
+    "TurnInProgressError",
+    "utc_timestamp",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +65,16 @@ class SessionNotFoundError(NotFoundError):
 
 class _VersionConflictError(ConflictError):
     """The session changed between our read and our write."""
+
+
+class TurnInProgressError(ConflictError):
+    """Another turn of this session is still being answered (409)."""
+
+    default_message = "A reply is still being written in this conversation; wait for it to finish"
+
+
+class _TurnLeaseLostError(ConflictError):
+    """The lease is no longer this turn's."""
 
 
 class SessionPage:
@@ -94,10 +119,18 @@ def _metadata(values: dict[str, Any]) -> SessionMetadata:
 class SessionStore:
     """Sessions and messages of the sessions-metadata table. Failures propagate as typed errors."""
 
-    def __init__(self, client: DynamoDBClient, table_name: str, *, sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        client: DynamoDBClient,
+        table_name: str,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self._client = client
         self._table = table_name
         self._sleep = sleep
+        self._clock = clock
 
     # ------------------------------------------------------------------ reads
 
@@ -335,6 +368,71 @@ class SessionStore:
 
         self.update(session_id, user_id, change, extra_writes=message_write)
         return index["value"]
+
+    # ------------------------------------------------------------------ turn leases
+
+    def _turn_key(self, session_id: str, user_id: str) -> dict[str, Any]:
+        return to_item({"PK": f"USER#{user_id}", "SK": f"TURN#{session_id}"})
+
+    def begin_turn(self, session_id: str, user_id: str, *, lease_seconds: float) -> str:
+        """Take the session's turn lease for ``lease_seconds``; return the turn's id.
+
+        Raises:
+            TurnInProgressError: another turn holds a live lease (409).
+            DependencyUnavailableError, DependencyTimeoutError: DynamoDB failed.
+        """
+        turn_id = uuid.uuid4().hex
+        now = self._clock()
+        item = {
+            "PK": f"USER#{user_id}",
+            "SK": f"TURN#{session_id}",
+            "turnId": turn_id,
+            "expiresAt": int(now + lease_seconds),
+            # DynamoDB's TTL (where the table has it on "ttl") removes leases left behind.
+            "ttl": int(now + lease_seconds) + 86_400,
+        }
+        with translate_aws_errors("sessions: put_item (begin turn)", on_condition_failed=TurnInProgressError):
+            self._client.put_item(
+                TableName=self._table,
+                Item=to_item(item),
+                ConditionExpression="attribute_not_exists(PK) OR expiresAt <= :now",
+                ExpressionAttributeValues=to_item({":now": int(now)}),
+            )
+        return turn_id
+
+    def renew_turn(self, session_id: str, user_id: str, turn_id: str, *, lease_seconds: float) -> bool:
+        """Extend this turn's lease; False when it is no longer this turn's (it expired and was taken)."""
+        until = int(self._clock() + lease_seconds)
+        try:
+            with translate_aws_errors("sessions: update_item (renew turn)", on_condition_failed=_TurnLeaseLostError):
+                self._client.update_item(
+                    TableName=self._table,
+                    Key=self._turn_key(session_id, user_id),
+                    UpdateExpression="SET expiresAt = :until, #ttl = :ttl",
+                    ConditionExpression="turnId = :turn",
+                    ExpressionAttributeNames={"#ttl": "ttl"},
+                    ExpressionAttributeValues=to_item({":until": until, ":ttl": until + 86_400, ":turn": turn_id}),
+                )
+        except _TurnLeaseLostError:
+            # JUSTIFICATION: a lease that expired and passed to another turn is that turn's
+            # now; the caller learns it from the False and carries on without it.
+            return False
+        return True
+
+    def end_turn(self, session_id: str, user_id: str, turn_id: str) -> None:
+        """Give the lease back; a lease that is no longer this turn's is left to its holder."""
+        try:
+            with translate_aws_errors("sessions: delete_item (end turn)", on_condition_failed=_TurnLeaseLostError):
+                self._client.delete_item(
+                    TableName=self._table,
+                    Key=self._turn_key(session_id, user_id),
+                    ConditionExpression="turnId = :turn",
+                    ExpressionAttributeValues=to_item({":turn": turn_id}),
+                )
+        except _TurnLeaseLostError:
+            # JUSTIFICATION: the lease expired and another turn holds it now; deleting it
+            # would let a third turn in beside that one.
+            logger.warning("the turn lease of session %s had passed to another turn", session_id)
 
     def soft_delete(self, session_id: str, user_id: str) -> SessionMetadata:
         """Mark the session deleted (its listing copy moves to ``S#DELETED#``); 404 if already gone."""

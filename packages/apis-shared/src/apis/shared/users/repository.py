@@ -211,7 +211,10 @@ class UserRepository:
     def _page(
         self, index: str, hash_key: str, hash_value: str, range_key: str, limit: int, cursor: str | None
     ) -> UsersPage:
-        start = decode_cursor(cursor, required_keys=frozenset({"PK", "SK", hash_key, range_key}))
+        # Bound to the listing's partition: a cursor of another domain or status is refused (400).
+        start = decode_cursor(
+            cursor, required_keys=frozenset({"PK", "SK", hash_key, range_key}), bound={hash_key: hash_value}
+        )
         request: dict[str, Any] = {
             "TableName": self._table,
             "IndexName": index,
