@@ -19,7 +19,7 @@ def run(main: Callable[[], int]) -> None:
         status = main()
     except CommandError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        sys.exit(1)
+        raise SystemExit(1) from None
     except KeyboardInterrupt:
-        sys.exit(130)
+        raise SystemExit(130) from None
     sys.exit(status)

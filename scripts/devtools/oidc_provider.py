@@ -339,6 +339,7 @@ class Provider:
             if "none" in params.get("prompt", "").split():
                 raise OAuthError("login_required", "the local provider always asks who is signing in")
         except OAuthError as refusal:
+            # JUSTIFICATION: the refusal is the answer: RFC 6749 §4.1.2.1 sends it back to the client.
             return self._refuse_to_client(redirect_uri, params.get("state"), refusal)
         return _page(HTTPStatus.OK, "Sign in", self._sign_in_form(request))
 
@@ -353,6 +354,7 @@ class Provider:
             if "cancel" in params:
                 raise OAuthError("access_denied", "the person cancelled the sign-in")
         except OAuthError as refusal:
+            # JUSTIFICATION: the refusal is the answer: RFC 6749 §4.1.2.1 sends it back to the client.
             return self._refuse_to_client(redirect_uri, params.get("state"), refusal)
         user = next((user for user in DEV_USERS if user.user_id == params.get("user")), None)
         if user is None:
@@ -443,6 +445,7 @@ class Provider:
             else:
                 raise OAuthError("unsupported_grant_type", "grant types: authorization_code, refresh_token")
         except OAuthError as refusal:
+            # JUSTIFICATION: the refusal is the answer: the token endpoint's JSON error (RFC 6749 §5.2).
             challenge = (("WWW-Authenticate", 'Basic realm="apis-dev"'),)
             headers = challenge if refusal.status == HTTPStatus.UNAUTHORIZED else ()
             error = {"error": refusal.error, "error_description": refusal.description}
@@ -561,8 +564,10 @@ class ProviderHandler(BaseHTTPRequestHandler):
         try:
             reply = self._route(urlsplit(self.path))
         except PageError as refusal:
+            # JUSTIFICATION: the provider's one translation point: a refusal becomes its error page.
             reply = _error_page(str(refusal))
         except _UnreadableBodyError:
+            # JUSTIFICATION: the same translation point: an unreadable form is answered with a 413.
             reply = Reply(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, b"a form of at most 16 KiB with Content-Length\n")
         self.send_response(reply.status)
         for name, value in reply.headers:

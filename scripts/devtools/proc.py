@@ -34,9 +34,11 @@ def http_ok(url: str, *, timeout: float = 2.0) -> bool:
         with urllib.request.urlopen(url, timeout=timeout) as response:
             return bool(200 <= response.status < 300)
     except urllib.error.HTTPError as exc:
+        # JUSTIFICATION: the question is whether it answers 2xx; an error status is the answer "no".
         exc.close()
         return False
     except (urllib.error.URLError, ConnectionError, TimeoutError):
+        # JUSTIFICATION: a server that is not (yet) listening is the answer "no", not a failure.
         return False
 
 
@@ -74,10 +76,12 @@ class BackgroundServer:
         try:
             pid = int(self.pid_file.read_text().strip())
         except (FileNotFoundError, ValueError):
+            # JUSTIFICATION: no pid file (or a torn one) means we started nothing that runs.
             return None
         try:
             os.kill(pid, 0)
         except ProcessLookupError:
+            # JUSTIFICATION: the process is gone, so the pid file is stale: not running.
             self.pid_file.unlink(missing_ok=True)
             return None
         return pid
@@ -123,19 +127,20 @@ class BackgroundServer:
         pid = self.pid()
         if pid is None:
             return False
-        with contextlib.suppress(ProcessLookupError):
+        with contextlib.suppress(ProcessLookupError):  # JUSTIFICATION: it exited already, as wanted.
             os.killpg(pid, signal.SIGTERM)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:
                 os.kill(pid, 0)
             except ProcessLookupError:
+                # JUSTIFICATION: the process has exited: the wait is over.
                 break
-            with contextlib.suppress(ChildProcessError):
+            with contextlib.suppress(ChildProcessError):  # JUSTIFICATION: not our child; nothing to reap.
                 os.waitpid(pid, os.WNOHANG)
             time.sleep(_POLL_SECONDS)
         else:
-            with contextlib.suppress(ProcessLookupError):
+            with contextlib.suppress(ProcessLookupError):  # JUSTIFICATION: it exited at the last moment.
                 os.killpg(pid, signal.SIGKILL)
         self.pid_file.unlink(missing_ok=True)
         return True
@@ -144,4 +149,5 @@ class BackgroundServer:
         try:
             return "\n".join(self.log_file.read_text(errors="replace").splitlines()[-lines:])
         except FileNotFoundError:
+            # JUSTIFICATION: the tail is shown in an error message; a server that never logged has none.
             return "(no log)"

@@ -116,6 +116,22 @@ DEV_MODEL = ManagedModelCreate(
     cache_write_price_per_million_tokens=Decimal("1.25"),
     cache_read_price_per_million_tokens=Decimal("0.10"),
 )
+# The title model (app-api's default title_model_id): titles are metered like any call, so the
+# model must be in the catalogue, open to the caller and priced. Answered by the local model too.
+DEV_TITLE_MODEL = ManagedModelCreate(
+    model_id="us.amazon.nova-micro-v1:0",
+    model_name="Nova Micro",
+    provider=ModelProvider.BEDROCK,
+    provider_name="Amazon",
+    input_modalities=["TEXT"],
+    output_modalities=["TEXT"],
+    max_input_tokens=128_000,
+    max_output_tokens=5000,
+    available_to_roles=["Developer"],
+    input_price_per_million_tokens=Decimal("0.035"),
+    output_price_per_million_tokens=Decimal("0.14"),
+)
+DEV_MODELS = (DEV_MODEL, DEV_TITLE_MODEL)
 
 
 def dynamodb_client(config: Config) -> Any:
@@ -157,9 +173,10 @@ def seed(config: Config) -> list[str]:
     created += allow_browser_uploads(s3, web_origins())
     created += _wire_document_events(config, s3)
     models = ManagedModelService(ManagedModelRepository(client, "managed-models"))
-    if models.get_by_model_id(DEV_MODEL.model_id) is None:
-        models.create(DEV_MODEL)
-        created.append(f"managed model {DEV_MODEL.model_id}")
+    for model in DEV_MODELS:
+        if models.get_by_model_id(model.model_id) is None:
+            models.create(model)
+            created.append(f"managed model {model.model_id}")
     return created
 
 

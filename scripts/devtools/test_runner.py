@@ -9,11 +9,23 @@ Steps:
   imports        import-linter contracts (services independent, library imports neither)
   suppression    no exception handler swallows without a # JUSTIFICATION:
   shared         tests/shared and tests/architecture, coverage of apis.shared >= 90%
-  app-api        tests/app_api in app-api's own environment, on its pinned apis-shared
-  inference-api  tests/inference_api in inference-api's own environment, on its pin
-  compat         both services' tests against the working-tree library (--with-editable)
+  app-api        tests/app_api in app-api's own environment, on its pinned apis-shared,
+                 fuzzing included; coverage of apis.app_api >= its floor (COVERAGE_FLOORS)
+  inference-api  tests/inference_api in inference-api's own environment, on its pin,
+                 fuzzing included; coverage of apis.inference_api >= its floor
+  compat         both services' tests against the working-tree library (--with-editable),
+                 without the fuzzing the service steps already ran
   release        tests/release: release, pin, rollback, rebuild, index policy
-  e2e            tests/e2e: the dev stack from `scripts/dev`
+  e2e            tests/e2e: the dev stack from `scripts/dev`, the AWS outage
+
+Run only when named:
+  fuzz           the longer fuzzing run: both services' fuzz tests with APIS_FUZZ_EXAMPLES
+                 (default 200 requests per operation) and APIS_FUZZ_SEED (default: a random
+                 seed, printed in the report; set it to replay a run)
+
+A test step fails when a test is skipped (or xfailed) for a reason that does
+not start with one of ALLOWED_SKIP_REASONS: a skip is a test that did not run,
+so only the reasons listed there, each with why it is harmless, may pass CI.
 
 The local index is filled from the release records and started when a step
 needs it, and stopped afterwards if this run started it.
@@ -29,6 +41,7 @@ import time
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from devtools.build import uv_command
 from devtools.config import SERVICES, Config, load_config
@@ -36,14 +49,69 @@ from devtools.errors import CommandError
 from devtools.index import index_server, start_index
 from devtools.rebuild import fill_index
 
-__all__ = ["STEPS", "main"]
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+__all__ = [
+    "ALLOWED_SKIP_REASONS",
+    "COVERAGE_FLOORS",
+    "OPTIONAL_STEPS",
+    "STEPS",
+    "Skip",
+    "disallowed_skips",
+    "main",
+    "skips_in",
+]
 
 STEPS = [
     "locks", "lint", "types", "imports", "suppression", "shared",
     "app-api", "inference-api", "compat", "release", "e2e",
 ]  # fmt: skip
-NEEDS_INDEX = {"locks", "app-api", "inference-api", "compat", "release", "e2e"}
+OPTIONAL_STEPS = ["fuzz"]
+NEEDS_INDEX = {"locks", "app-api", "inference-api", "compat", "release", "e2e", "fuzz"}
 EDITABLE_ENV = "APIS_SHARED_UNDER_TEST"
+FUZZ_MARKER = "fuzz"
+LONG_FUZZ_DEFAULTS = {"APIS_FUZZ_EXAMPLES": "200", "APIS_FUZZ_SEED": "random"}
+
+# Branch coverage of each service's package, measured by its own step (in its
+# own environment, fuzzing included), set just below what the suite reached
+# when the floor was last raised. Raise a floor when coverage grows; never lower one to land a change.
+COVERAGE_FLOORS = {"app-api": 92, "inference-api": 88}
+
+# The reasons (prefixes of a skip's or xfail's reason) a test may be skipped for
+# without failing its step, each with why such a skip is harmless. Empty: every
+# skip fails CI.
+ALLOWED_SKIP_REASONS: dict[str, str] = {}
+
+
+@dataclass(frozen=True)
+class Skip:
+    test: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.test}: {self.reason or '(no reason)'}"
+
+
+def skips_in(report: Path) -> list[Skip]:
+    """Every skipped or xfailed test case of a junit report, with its reason."""
+    if not report.exists():
+        return []
+    skips = []
+    for case in ET.parse(report).getroot().iter("testcase"):
+        for element in case.findall("skipped"):
+            name = f"{case.get('classname', '')}::{case.get('name', '')}"
+            # pytest writes "Skipped: <reason>" for pytest.skip(reason), "Skipped" for none, the bare reason for marks.
+            message = element.get("message", "")
+            reason = "" if message == "Skipped" else message.removeprefix("Skipped: ")
+            skips.append(Skip(name, reason))
+    return skips
+
+
+def disallowed_skips(skips: list[Skip], allowed: Iterable[str] = ALLOWED_SKIP_REASONS) -> list[Skip]:
+    """The skips whose reason starts with none of the allowed reasons (a skip without a reason never passes)."""
+    prefixes = tuple(prefix for prefix in allowed if prefix)
+    return [skip for skip in skips if not (prefixes and skip.reason.startswith(prefixes))]
 
 
 @dataclass
@@ -90,6 +158,17 @@ class Runner:
         command = [*prefix, "pytest", "-p", "no:cacheprovider", f"--junitxml={report}", *args]
         self.run(step, command, env=env)
         self.tally.add_junit(report)
+        refused = disallowed_skips(skips_in(report))
+        if refused:
+            print(f"=== {step}: FAILED: {len(refused)} test(s) skipped for a reason not in ALLOWED_SKIP_REASONS:")
+            for skip in refused:
+                print(f"    {skip}")
+            self.tally.failed_steps.append(step)
+
+    def service_coverage(self, service: str) -> list[str]:
+        package = SERVICES[service].module
+        floor = COVERAGE_FLOORS[service]
+        return [f"--cov={package}", "--cov-report=term-missing:skip-covered", f"--cov-fail-under={floor}"]
 
     def service_prefix(self, service: str, *extra: str) -> list[str]:
         directory = str(SERVICES[service].directory(self.config.root))
@@ -136,17 +215,27 @@ class Runner:
         self.pytest("shared", [self.python, "-m"], args)
 
     def step_app_api(self) -> None:
-        self.pytest("app-api", self.service_prefix("app-api"), ["tests/app_api"])
+        args = [*self.service_coverage("app-api"), "tests/app_api"]
+        self.pytest("app-api", self.service_prefix("app-api"), args)
 
     def step_inference_api(self) -> None:
-        self.pytest("inference-api", self.service_prefix("inference-api"), ["tests/inference_api"])
+        args = [*self.service_coverage("inference-api"), "tests/inference_api"]
+        self.pytest("inference-api", self.service_prefix("inference-api"), args)
 
     def step_compat(self) -> None:
         library = str(self.config.library_dir)
         for service in SERVICES:
             prefix = self.service_prefix(service, "--with-editable", library)
             tests = "tests/" + service.replace("-", "_")
-            self.pytest(f"compat-{service}", prefix, [tests], env={EDITABLE_ENV: "editable"})
+            args = ["-m", f"not {FUZZ_MARKER}", tests]
+            self.pytest(f"compat-{service}", prefix, args, env={EDITABLE_ENV: "editable"})
+
+    def step_fuzz(self) -> None:
+        env = {name: os.environ.get(name) or default for name, default in LONG_FUZZ_DEFAULTS.items()}
+        for service in SERVICES:
+            tests = "tests/" + service.replace("-", "_")
+            args = ["-m", FUZZ_MARKER, "-s", tests]
+            self.pytest(f"fuzz-{service}", self.service_prefix(service), args, env=env)
 
     def step_release(self) -> None:
         self.pytest("release", [self.python, "-m"], ["tests/release"])
@@ -157,11 +246,12 @@ class Runner:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="scripts/test", description=__doc__.splitlines()[0])
-    parser.add_argument("steps", nargs="*", metavar="STEP", help=" ".join(STEPS))
+    parser.add_argument("steps", nargs="*", metavar="STEP", help=" ".join(STEPS + OPTIONAL_STEPS))
     args = parser.parse_args(argv)
-    unknown = set(args.steps) - set(STEPS)
+    unknown = set(args.steps) - set(STEPS) - set(OPTIONAL_STEPS)
     if unknown:
-        raise CommandError(f"unknown step(s) {', '.join(sorted(unknown))}; steps: {' '.join(STEPS)}")
+        known = " ".join(STEPS + OPTIONAL_STEPS)
+        raise CommandError(f"unknown step(s) {', '.join(sorted(unknown))}; steps: {known}")
     steps = args.steps or STEPS
     config = load_config()
     started_index = False

@@ -1,16 +1,18 @@
 """Find exception handlers that swallow errors without saying why.
 
-A handler is reported when it does not re-raise and carries no
-``# JUSTIFICATION: <reason>`` comment, and it either
+Every handler that does not re-raise is reported unless a
+``# JUSTIFICATION: <reason>`` comment stands on one of its lines: an
+``except`` clause whose body holds no ``raise`` (a ``raise`` inside a nested
+function or class does not count), whatever it catches and whatever it does
+instead (return a default, log and carry on, ``pass``, ``continue``, fall
+back), and every ``with contextlib.suppress(...)``, whatever it suppresses.
+A handler that turns one error into another (``raise X from exc``) re-raises.
+Ruff's BLE001 and S110 are not enough on their own: they accept a narrow
+handler, and a broad one that logs and carries on.
 
-- catches broadly (bare ``except``, ``Exception``, ``BaseException``, or a
-  tuple holding one of them), whatever its body does; or
-- catches anything but does nothing with it (its body is only ``pass``,
-  ``continue`` or ``...``).
-
-``with contextlib.suppress(Exception)`` (or ``BaseException``) counts as a
-broad handler that does nothing. Ruff's BLE001 is not enough on its own: it
-accepts a handler that logs and carries on.
+The message says how the handler swallows: broadly (bare ``except``,
+``Exception``, ``BaseException``), silently (a body of only ``pass``,
+``continue`` or ``...``), or by carrying on.
 
     python -m devtools.checks.suppression [PATH ...]
 """
@@ -74,18 +76,36 @@ def _does_nothing(statements: list[ast.stmt]) -> bool:
     )
 
 
-def _justified(lines: list[str], first: int, last: int) -> bool:
-    """Whether a JUSTIFICATION comment stands on lines ``first``..``last`` (1-based, inclusive)."""
+def _justified(lines: list[str], node: ast.ExceptHandler | ast.With | ast.AsyncWith) -> bool:
+    """Whether a JUSTIFICATION comment opens the handler.
+
+    It stands on the ``except``/``with`` line or on the lines from there to the
+    first statement of its body (that statement's line included, for a trailing
+    comment); one further down, or one of a nested handler, does not count.
+    """
+    first = node.lineno
+    last = node.body[0].lineno if node.body else (node.end_lineno or node.lineno)
     return any(_JUSTIFICATION.search(line) for line in lines[first - 1 : last])
 
 
-def _suppress_call_is_broad(item: ast.withitem) -> bool:
+def _suppress_call(item: ast.withitem) -> ast.Call | None:
     call = item.context_expr
     if not isinstance(call, ast.Call):
-        return False
+        return None
     function = call.func
     name = function.attr if isinstance(function, ast.Attribute) else getattr(function, "id", "")
-    return name == "suppress" and any(_names(argument) & _BROAD for argument in call.args)
+    return call if name == "suppress" else None
+
+
+def _handler_message(node: ast.ExceptHandler) -> str:
+    caught = "bare except" if node.type is None else f"except {ast.unparse(node.type)}"
+    if node.type is None or _names(node.type) & _BROAD:
+        how = "neither re-raises nor has a # JUSTIFICATION:"
+    elif _does_nothing(node.body):
+        how = "swallows the error without a # JUSTIFICATION:"
+    else:
+        how = "carries on without re-raising and has no # JUSTIFICATION:"
+    return f"{caught} {how}"
 
 
 def check_source(source: str, path: str) -> list[Finding]:
@@ -94,22 +114,18 @@ def check_source(source: str, path: str) -> list[Finding]:
     findings = []
     for node in ast.walk(tree):
         if isinstance(node, ast.ExceptHandler):
-            end = node.end_lineno or node.lineno
-            if _raises(node.body) or _justified(lines, node.lineno, end):
-                continue
-            broad = node.type is None or bool(_names(node.type) & _BROAD)
-            if broad:
-                caught = "bare except" if node.type is None else f"except {ast.unparse(node.type)}"
-                findings.append(Finding(path, node.lineno, f"{caught} neither re-raises nor has a # JUSTIFICATION:"))
-            elif _does_nothing(node.body):
-                caught = ast.unparse(node.type) if node.type is not None else ""
-                findings.append(
-                    Finding(path, node.lineno, f"except {caught} swallows the error without a # JUSTIFICATION:")
-                )
+            if not _raises(node.body) and not _justified(lines, node):
+                findings.append(Finding(path, node.lineno, _handler_message(node)))
         elif isinstance(node, ast.With | ast.AsyncWith):
-            end = node.end_lineno or node.lineno
-            if any(_suppress_call_is_broad(item) for item in node.items) and not _justified(lines, node.lineno, end):
-                findings.append(Finding(path, node.lineno, "broad contextlib.suppress without a # JUSTIFICATION:"))
+            for item in node.items:
+                call = _suppress_call(item)
+                if call is None or _justified(lines, node):
+                    continue
+                caught = ", ".join(ast.unparse(argument) for argument in call.args)
+                kind = "broad " if any(_names(argument) & _BROAD for argument in call.args) else ""
+                findings.append(
+                    Finding(path, node.lineno, f"{kind}contextlib.suppress({caught}) without a # JUSTIFICATION:")
+                )
     return sorted(findings, key=lambda finding: finding.line)
 
 
