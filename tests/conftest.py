@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.support.sandbox import Sandbox, make_sandbox
+from tests.support.sandbox import Sandbox, running_sandbox
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -14,8 +14,5 @@ if TYPE_CHECKING:
 
 @pytest.fixture(scope="module")
 def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
-    box = make_sandbox(tmp_path_factory.mktemp("sandbox"))
-    try:
+    with running_sandbox(tmp_path_factory.mktemp("sandbox")) as box:
         yield box
-    finally:
-        box.stop_servers()

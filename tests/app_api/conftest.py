@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import boto3
@@ -13,7 +14,14 @@ from apis.shared.assistants import ASSISTANTS_TABLE, LocalKnowledgeBase
 from apis.shared.auth import OIDC_STATE_TABLE, AuthConfig, Authenticator, JwksCache
 from apis.shared.aws import s3_client_config
 from apis.shared.files import USER_FILES_TABLE
-from apis.shared.models import MANAGED_MODELS_TABLE, LocalModelProvider
+from apis.shared.models import (
+    MANAGED_MODELS_TABLE,
+    LocalModelProvider,
+    ManagedModelCreate,
+    ManagedModelRepository,
+    ManagedModelService,
+    ModelProvider,
+)
 from apis.shared.quota import COST_SUMMARY_TABLE, QUOTA_EVENTS_TABLE, QUOTAS_TABLE
 from apis.shared.rbac import APP_ROLES_TABLE
 from apis.shared.sessions import SESSIONS_METADATA_TABLE
@@ -34,23 +42,26 @@ def settings() -> AppApiSettings:
     return AppApiSettings(environment="test", auth_issuer=ISSUER, auth_audiences=[AUDIENCE], auth_jwks_url="unused")
 
 
+# Every table app-api's default settings name.
+APP_API_TABLES = {
+    "users": USERS_TABLE,
+    "app-roles": APP_ROLES_TABLE,
+    "managed-models": MANAGED_MODELS_TABLE,
+    "sessions-metadata": SESSIONS_METADATA_TABLE,
+    "user-files": USER_FILES_TABLE,
+    "assistants": ASSISTANTS_TABLE,
+    "user-quotas": QUOTAS_TABLE,
+    "quota-events": QUOTA_EVENTS_TABLE,
+    "user-cost-summary": COST_SUMMARY_TABLE,
+    "oidc-state": OIDC_STATE_TABLE,
+}
+
+
 @pytest.fixture
 def dynamodb(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     with mocked_aws(monkeypatch):
         client = dynamodb_client()
-        tables = {
-            "users": USERS_TABLE,
-            "app-roles": APP_ROLES_TABLE,
-            "managed-models": MANAGED_MODELS_TABLE,
-            "sessions-metadata": SESSIONS_METADATA_TABLE,
-            "user-files": USER_FILES_TABLE,
-            "assistants": ASSISTANTS_TABLE,
-            "user-quotas": QUOTAS_TABLE,
-            "quota-events": QUOTA_EVENTS_TABLE,
-            "user-cost-summary": COST_SUMMARY_TABLE,
-            "oidc-state": OIDC_STATE_TABLE,
-        }
-        for name, definition in tables.items():
+        for name, definition in APP_API_TABLES.items():
             table(client, name, definition)
         yield client
 
@@ -111,3 +122,22 @@ EMPLOYEE = "http://schemas.boisestate.edu/claims/employeenumber"
 def person(employee_number: str, email: str, *roles: str) -> dict[str, str]:
     """Bearer headers of a user with that employee number (their user id), email and JWT roles."""
     return bearer(**{EMPLOYEE: employee_number, "email": email, "roles": list(roles) or ["Faculty"]})
+
+
+# app-api's default test_chat_model_id.
+TEST_CHAT_MODEL = "us.anthropic.claude-haiku-4-5-20251001-v1:0"
+
+
+@pytest.fixture
+def test_chat_model(dynamodb: Any) -> Any:
+    return add_test_chat_model(dynamodb)
+
+
+def add_test_chat_model(dynamodb: Any) -> Any:
+    """The test-chat model in the catalogue, open to the JWT role Faculty, priced at $1/$5 a million."""
+    return ManagedModelService(ManagedModelRepository(dynamodb, "managed-models")).create(
+        ManagedModelCreate(model_id=TEST_CHAT_MODEL, model_name="Claude Haiku 4.5", provider=ModelProvider.BEDROCK,
+                           input_modalities=["TEXT"], output_modalities=["TEXT"], max_input_tokens=200_000,
+                           max_output_tokens=4096, available_to_roles=["Faculty"],
+                           input_price_per_million_tokens=Decimal(1), output_price_per_million_tokens=Decimal(5))
+    )  # fmt: skip

@@ -2,13 +2,27 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from apis.shared.models import ModelThrottledError, TextDelta
-from tests.app_api.conftest import person
+from apis.shared.models import (
+    ManagedModelCreate,
+    ManagedModelRepository,
+    ManagedModelService,
+    ModelProvider,
+    ModelThrottledError,
+    TextDelta,
+)
+from apis.shared.quota import (
+    CostRecord,
+    CostRepository,
+)
+from tests.app_api.conftest import EMPLOYEE, TEST_CHAT_MODEL, bearer, person
 from tests.support.faults import FAULT_IDS, FAULTS, inject_fault
+from tests.support.quota import default_tier, spent
 from tests.support.sse import parse_sse
 
 if TYPE_CHECKING:
@@ -18,9 +32,15 @@ if TYPE_CHECKING:
 
     from apis.shared.models import ModelEvent, ModelRequest
 
-ADA = person("111111111", "ada@example.edu")
-BOB = person("222222222", "bob@example.edu")
-CAROL = person("333333333", "carol@example.edu")
+
+def verified(employee_number: str, email: str, **claims: Any) -> dict[str, str]:
+    """A user whose identity provider vouches for their email (``email_verified``): shares match them."""
+    return bearer(**{EMPLOYEE: employee_number, "email": email, "email_verified": True, "roles": ["Faculty"], **claims})
+
+
+ADA = verified("111111111", "ada@example.edu")
+BOB = verified("222222222", "bob@example.edu")
+CAROL = verified("333333333", "carol@example.edu")
 
 ASSISTANT_FIELDS = {"assistantId", "ownerId", "ownerName", "name", "description", "instructions", "vectorIndexId",
                     "visibility", "tags", "usageCount", "createdAt", "updatedAt", "status"}  # fmt: skip
@@ -74,6 +94,43 @@ def test_list_owned_and_shared_with_me(client: TestClient) -> None:
     assert len(with_drafts["assistants"]) == 3
     assert client.get(f"/assistants/{bobs['assistantId']}", headers=ADA).status_code == 200
     assert client.get(f"/assistants/{mine['assistantId']}", headers=ADA).json()["assistantId"] == mine["assistantId"]
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [
+        {},  # no email_verified claim (as Entra ID sends it): the email is not proof of anything
+        {"email_verified": False},
+        {"email_verified": "false"},
+    ],
+)
+def test_a_share_needs_a_verified_email(client: TestClient, claims: dict[str, Any]) -> None:
+    bobs = create(client, BOB, name="Bob's", visibility="SHARED")
+    client.post(f"/assistants/{bobs['assistantId']}/shares", json={"emails": ["ada@example.edu"]}, headers=BOB)
+    # Someone who put Ada's address in their profile, without the provider vouching for it.
+    impostor = person("444444444", "ada@example.edu") if not claims else bearer(
+        **{EMPLOYEE: "444444444", "email": "ada@example.edu", "roles": ["Faculty"], **claims}
+    )  # fmt: skip
+    refused = client.get(f"/assistants/{bobs['assistantId']}", headers=impostor)
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "forbidden"
+    assert client.get("/assistants", headers=impostor).json()["assistants"] == []
+    assert client.get(f"/assistants/{bobs['assistantId']}", headers=ADA).status_code == 200
+    listed = client.get("/assistants", headers=ADA).json()["assistants"]
+    assert [(a["name"], a["isSharedWithMe"]) for a in listed] == [("Bob's", True)]
+
+
+def test_ids_outside_the_id_rule_are_a_422_envelope(client: TestClient) -> None:
+    assistant_id = create(client)["assistantId"]
+    for response in (
+        client.get("/assistants/a%23b", headers=ADA),
+        client.get("/assistants/a.b/documents", headers=ADA),
+        client.get(f"/assistants/{assistant_id}/documents/DOC%23x", headers=ADA),
+        client.delete(f"/assistants/{'x' * 129}", headers=ADA),
+        client.post(f"/assistants/{assistant_id}/test-chat", json={"message": "hi", "session_id": "s#1"}, headers=ADA),
+    ):
+        assert response.status_code == 422, response.text
+        assert response.json()["error"]["code"] == "validation_error"
+    assert client.get(f"/assistants/{assistant_id}", headers=ADA).status_code == 200
 
 
 def test_get_is_404_when_missing_and_403_when_not_visible(client: TestClient) -> None:
@@ -148,6 +205,23 @@ def test_document_upload_refuses_unsupported_types(client: TestClient) -> None:
     assert response.status_code == 400 and "file type" in response.json()["error"]["detail"]
 
 
+def test_a_documents_cursor_is_bound_to_its_assistant(client: TestClient) -> None:
+    first, second = create(client)["assistantId"], create(client)["assistantId"]
+    request = {"filename": "notes.md", "contentType": "text/markdown", "sizeBytes": 3}
+    for assistant_id in (first, second):
+        for _ in range(2):
+            client.post(f"/assistants/{assistant_id}/documents/upload-url", headers=ADA, json=request)
+    page = client.get(f"/assistants/{first}/documents", params={"limit": 1}, headers=ADA).json()
+    token = page["nextToken"]
+    rest = client.get(f"/assistants/{first}/documents", params={"limit": 1, "next_token": token}, headers=ADA)
+    assert rest.status_code == 200 and rest.json()["documents"][0]["documentId"] != page["documents"][0]["documentId"]
+    refused = client.get(f"/assistants/{second}/documents", params={"limit": 1, "next_token": token}, headers=ADA)
+    assert refused.status_code == 400
+    assert refused.json()["error"] | {"requestId": None} == {
+        "code": "bad_request", "message": "Invalid pagination token", "field": "next_token", "requestId": None,
+    }  # fmt: skip
+
+
 def test_deleting_an_assistant_deletes_its_documents(client: TestClient, s3: Any, app: Any) -> None:
     assistant = create(client)
     add_document(client, s3, app, assistant["assistantId"], b"Photosynthesis makes sugar from light.")
@@ -162,6 +236,7 @@ def test_test_chat_needs_a_processed_document(client: TestClient) -> None:
     assert response.status_code == 400 and response.json()["error"]["code"] == "bad_request"
 
 
+@pytest.mark.usefixtures("test_chat_model")
 def test_test_chat_streams_rag_debug_then_an_answer(client: TestClient, s3: Any, app: Any) -> None:
     assistant = create(client)
     add_document(client, s3, app, assistant["assistantId"], b"The capital of Atlantis is Poseidonia.")
@@ -192,6 +267,7 @@ class ThrottledMidStream:
         raise ModelThrottledError(retry_after=7)
 
 
+@pytest.mark.usefixtures("test_chat_model")
 @pytest.mark.parametrize("model", [ThrottledMidStream()])
 def test_a_model_failure_mid_stream_is_the_conversational_error_sequence(client: TestClient, s3: Any, app: Any) -> None:
     assistant = create(client)
@@ -203,6 +279,71 @@ def test_a_model_failure_mid_stream_is_the_conversational_error_sequence(client:
                           "stream_error", "done"]  # fmt: skip
     error = frames[-2].data
     assert error["code"] == "rate_limit_exceeded" and error["recoverable"] is True and error["retry_after"] == 7
+
+
+def owner_records(dynamodb: Any, user_id: str = "111111111") -> list[CostRecord]:
+    today = datetime.now(tz=UTC).date()
+    costs = CostRepository(dynamodb, summary_table="user-cost-summary", records_table="sessions-metadata")
+    return costs.user_records(user_id, today, today)
+
+
+@pytest.mark.usefixtures("test_chat_model")
+def test_a_test_chat_is_charged_to_its_owner(client: TestClient, s3: Any, app: Any, dynamodb: Any) -> None:
+    assistant = create(client)
+    add_document(client, s3, app, assistant["assistantId"], b"The capital of Atlantis is Poseidonia.")
+    response = client.post(f"/assistants/{assistant['assistantId']}/test-chat",
+                           json={"message": "Atlantis?", "session_id": "try-1"}, headers=ADA)  # fmt: skip
+    usage = next(frame.data["usage"] for frame in parse_sse(response.text) if frame.event == "metadata")
+    (record,) = owner_records(dynamodb)
+    assert (record.purpose, record.session_id, record.estimated) == ("test_chat", "try-1", False)
+    assert (record.usage.input_tokens, record.usage.output_tokens) == (usage["inputTokens"], usage["outputTokens"])
+    expected = (Decimal(usage["inputTokens"]) + 5 * Decimal(usage["outputTokens"])) / 1_000_000
+    assert record.cost == expected.quantize(Decimal("0.000001")) > 0
+
+
+@pytest.mark.usefixtures("test_chat_model")
+@pytest.mark.parametrize("model", [ThrottledMidStream()])
+def test_a_test_chat_that_failed_mid_answer_is_charged_what_it_generated(
+    client: TestClient, s3: Any, app: Any, dynamodb: Any
+) -> None:
+    assistant = create(client)
+    add_document(client, s3, app, assistant["assistantId"], b"Anything at all.")
+    client.post(f"/assistants/{assistant['assistantId']}/test-chat", json={"message": "hi"}, headers=ADA)
+    (record,) = owner_records(dynamodb)
+    assert record.estimated is True and record.usage.output_tokens == 2  # "Partial ": 8 characters
+
+
+@pytest.mark.usefixtures("test_chat_model")
+def test_a_test_chat_over_quota_is_429_before_the_stream(client: TestClient, s3: Any, app: Any, dynamodb: Any) -> None:
+    assistant = create(client)
+    add_document(client, s3, app, assistant["assistantId"], b"Anything at all.")
+    default_tier(dynamodb, 1)
+    spent(dynamodb, "111111111", 1)
+    response = client.post(f"/assistants/{assistant['assistantId']}/test-chat", json={"message": "hi"}, headers=ADA)
+    assert response.status_code == 429 and response.headers["content-type"].startswith("application/json")
+    assert response.json()["error"]["code"] == "quota_exceeded"
+    assert response.json()["error"]["message"].startswith("You have reached your usage quota.")
+    assert len(owner_records(dynamodb)) == 1
+
+
+def test_a_test_chat_model_missing_from_the_catalogue_or_not_open_is_refused(
+    client: TestClient, s3: Any, app: Any, dynamodb: Any
+) -> None:
+    assistant = create(client)
+    add_document(client, s3, app, assistant["assistantId"], b"Anything at all.")
+    path = f"/assistants/{assistant['assistantId']}/test-chat"
+    missing = client.post(path, json={"message": "hi"}, headers=ADA)
+    assert missing.status_code == 503 and missing.json()["error"]["code"] == "service_unavailable"
+    ManagedModelService(ManagedModelRepository(dynamodb, "managed-models")).create(
+        ManagedModelCreate(model_id=TEST_CHAT_MODEL, model_name="Claude Haiku 4.5", provider=ModelProvider.BEDROCK,
+                           input_modalities=["TEXT"], output_modalities=["TEXT"], max_input_tokens=200_000,
+                           max_output_tokens=4096, available_to_roles=["Staff"],
+                           input_price_per_million_tokens=Decimal(1), output_price_per_million_tokens=Decimal(5))
+    )  # fmt: skip
+    refused = client.post(path, json={"message": "hi"}, headers=ADA)
+    assert refused.status_code == 403
+    assert refused.json()["error"]["message"] == f"Model {TEST_CHAT_MODEL} is not available to you"
+    assert owner_records(dynamodb) == []
 
 
 @pytest.mark.parametrize("fault", FAULTS, ids=FAULT_IDS)

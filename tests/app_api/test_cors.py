@@ -201,6 +201,7 @@ def test_an_unexpected_500_carries_the_cors_headers(browser: TestClient, app: Fa
     assert_cors(response)
 
 
+@pytest.mark.usefixtures("test_chat_model")
 def test_the_streamed_test_chat_carries_the_cors_headers(browser: TestClient, s3: Any, app: FastAPI) -> None:
     assistant = create(browser)["assistantId"]
     add_document(browser, s3, app, assistant, b"The capital of Atlantis is Poseidonia.")

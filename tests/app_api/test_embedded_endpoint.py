@@ -13,14 +13,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from apis.app_api.ingestion import IngestionWorker
-from apis.shared.assistants import ASSISTANTS_TABLE, LocalKnowledgeBase
+from apis.shared.assistants import LocalKnowledgeBase
 from apis.shared.aws import client_config, create_table
-from apis.shared.files import USER_FILES_TABLE
 from apis.shared.models import LocalModelProvider
-from apis.shared.rbac import APP_ROLES_TABLE
-from apis.shared.sessions import SESSIONS_METADATA_TABLE
-from apis.shared.users import USERS_TABLE
-from tests.app_api.conftest import make_app, person
+from tests.app_api.conftest import APP_API_TABLES, add_test_chat_model, make_app, person
 from tests.support.aws import REGION, serial_moto_server
 from tests.support.sse import parse_sse
 
@@ -52,10 +48,9 @@ def stack(endpoint: str, settings: AppApiSettings) -> dict[str, Any]:
         return boto3.client(service, region_name=REGION, endpoint_url=endpoint, config=client_config())
 
     dynamodb, s3, sqs = client("dynamodb"), client("s3"), client("sqs")
-    tables = {"users": USERS_TABLE, "app-roles": APP_ROLES_TABLE, "sessions-metadata": SESSIONS_METADATA_TABLE,
-              "user-files": USER_FILES_TABLE, "assistants": ASSISTANTS_TABLE}  # fmt: skip
-    for name, definition in tables.items():
+    for name, definition in APP_API_TABLES.items():
         create_table(dynamodb, name, definition)
+    add_test_chat_model(dynamodb)
     for bucket in ("user-files", "rag-documents"):
         s3.create_bucket(Bucket=bucket)
     queue_url = sqs.create_queue(QueueName="document-ingestion")["QueueUrl"]
@@ -83,6 +78,22 @@ def test_a_presigned_upload_works_from_a_browser_with_its_signed_content_type(st
         completed = client.post(f"/files/{presigned['uploadId']}/complete", json={}, headers=ADA)
         assert completed.status_code == 200 and completed.json()["status"] == "ready"
         assert client.get("/files/quota", headers=ADA).json()["usedBytes"] == 5
+
+
+def test_a_browser_put_larger_than_declared_is_refused_at_completion(stack: dict[str, Any]) -> None:
+    with TestClient(stack["app"]) as client:
+        body = {"sessionId": "s1", "filename": "notes.txt", "mimeType": "text/plain", "sizeBytes": 5}
+        presigned = client.post("/files/presign", json=body, headers=ADA).json()
+        # S3 refuses this PUT (the declared Content-Length is signed); moto does not check, so completion must.
+        assert "content-length" in parse_qs(urlsplit(presigned["presignedUrl"]).query)["X-Amz-SignedHeaders"][0]
+        too_large = b"x" * (4 * 1024 * 1024 + 1)
+        put = httpx.put(presigned["presignedUrl"], content=too_large, headers={"Content-Type": "text/plain"})
+        assert put.status_code == 200, put.text
+        completed = client.post(f"/files/{presigned['uploadId']}/complete", json={}, headers=ADA)
+        assert completed.status_code == 413 and completed.json()["error"]["message"] == "The file is too large"
+        assert client.get("/files/quota", headers=ADA).json()["usedBytes"] == 0
+        listed = stack["app"].state.container.clients.s3.list_objects_v2(Bucket="user-files")
+        assert listed.get("KeyCount") == 0
 
 
 def test_an_uploaded_document_is_ingested_from_its_s3_event(stack: dict[str, Any]) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import pytest
+
 from apis.shared.files import FileUploadService, PresignRequest
 from apis.shared.sessions import Message, MessageContent, SessionStore
 from tests.app_api.conftest import bearer
@@ -84,6 +86,31 @@ def test_bulk_delete_reports_each_id(client: TestClient) -> None:
     too_many = client.post("/sessions/bulk-delete", json={"sessionIds": [str(n) for n in range(21)]},
                            headers=bearer(**ADA))  # fmt: skip
     assert too_many.status_code == 422 and too_many.json()["error"]["code"] == "validation_error"
+
+
+@pytest.mark.parametrize("session_id", ["a%23b", "s1%2300000000", "a.b", "a:b", "x" * 129, "a%20b", "a%0Ab", "%C3%A9"])
+def test_a_session_id_outside_the_id_rule_is_a_422_envelope(client: TestClient, session_id: str) -> None:
+    client.put("/sessions/s1/metadata", json={}, headers=bearer(**ADA))
+    for response in (
+        client.put(f"/sessions/{session_id}/metadata", json={}, headers=bearer(**ADA)),
+        client.get(f"/sessions/{session_id}/metadata", headers=bearer(**ADA)),
+        client.get(f"/sessions/{session_id}/messages", headers=bearer(**ADA)),
+        client.delete(f"/sessions/{session_id}", headers=bearer(**ADA)),
+    ):
+        assert response.status_code == 422, response.text
+        error = response.json()["error"]
+        assert (error["code"], error["field"]) == ("validation_error", "path.session_id")
+    bulk = client.post("/sessions/bulk-delete", json={"sessionIds": ["s1", "s1#00000000"]}, headers=bearer(**ADA))
+    assert bulk.status_code == 422 and bulk.json()["error"]["field"] == "body.sessionIds.1"
+    assert client.get("/sessions/s1/metadata", headers=bearer(**ADA)).status_code == 200
+
+
+@pytest.mark.parametrize("session_id", ["3f2b8c1e-9a4d-4e7b-8c2a-1b2c3d4e5f60", "test-0123456789ab", "s_1", "A" * 128])
+def test_the_ids_the_client_and_the_original_system_make_pass(client: TestClient, session_id: str) -> None:
+    created = client.put(f"/sessions/{session_id}/metadata", json={}, headers=bearer(**ADA))
+    assert created.status_code == 200 and created.json()["sessionId"] == session_id
+    assert client.get(f"/sessions/{session_id}/messages", headers=bearer(**ADA)).status_code == 200
+    assert client.delete(f"/sessions/{session_id}", headers=bearer(**ADA)).status_code == 204
 
 
 def test_storage_failures_are_5xx_never_an_empty_200(client: TestClient, dynamodb) -> None:

@@ -299,6 +299,8 @@ def test_the_code_flow_gives_tokens_the_services_and_the_client_accept(provider:
         "family_name": "Admin", "roles": ["Developer", "Admin", "DotNetDevelopers"],
     }  # fmt: skip
     assert (claims["iss"], claims["aud"], claims["sub"]) == (provider.url, DEV_AUDIENCE, "dev-100000002")
+    # The provider vouches for its users' addresses, so assistants shared with them are reached.
+    assert (claims["email_verified"], user.verified_email) == (True, "admin.100000002@example.edu")
     assert claims["exp"] - claims["iat"] == 3600
     assert jwt.get_unverified_header(tokens["access_token"])["kid"] == "apis-dev"
 

@@ -7,11 +7,21 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from apis.shared.assistants import AssistantRepository, AssistantService, Chunk, CreateAssistantRequest
-from tests.inference_api.conftest import ADA, BOB, RecordingModel, chat
+from tests.inference_api.conftest import ADA, EMPLOYEE, SIGNING_KEY, RecordingModel, chat
 from tests.support.sse import parse_sse
+from tests.support.tokens import issue
 
 if TYPE_CHECKING:
     from fastapi.testclient import TestClient
+
+
+def bob(**claims: Any) -> dict[str, str]:
+    token = issue(SIGNING_KEY, **{EMPLOYEE: "222222222", "email": "bob@example.edu", "roles": ["Faculty"], **claims})
+    return {"Authorization": f"Bearer {token}"}
+
+
+# Shares are matched on an email the identity provider vouches for.
+BOB = bob(email_verified=True)
 
 
 @pytest.fixture
@@ -53,6 +63,17 @@ def test_a_shared_user_may_chat_and_the_share_is_marked(client: TestClient, assi
     response = chat(client, BOB, session_id="b1", message="Baikal?", assistant_id=assistant.assistant_id)
     assert response.status_code == 200
     assert repository.share_of(assistant.assistant_id, "bob@example.edu")["firstInteracted"] is True
+
+
+@pytest.mark.parametrize("claims", [{}, {"email_verified": False}], ids=["no-flag", "unverified"])
+def test_a_share_is_not_reached_with_an_unverified_email(
+    client: TestClient, assistant: Any, dynamodb: Any, claims: dict[str, Any]
+) -> None:
+    repository = AssistantRepository(dynamodb, "assistants")
+    repository.add_shares(assistant.assistant_id, ["bob@example.edu"])
+    response = chat(client, bob(**claims), session_id="b1", message="Baikal?", assistant_id=assistant.assistant_id)
+    assert response.status_code == 403 and response.json()["error"]["code"] == "forbidden"
+    assert repository.share_of(assistant.assistant_id, "bob@example.edu").get("firstInteracted", False) is False
 
 
 def test_access_is_404_for_missing_and_403_for_private(client: TestClient, assistant: Any, dynamodb: Any) -> None:

@@ -7,13 +7,16 @@ from typing import TYPE_CHECKING, Any
 
 from fastapi.testclient import TestClient
 
-from apis.inference_api.container import AwsClients, build_container
+from apis.inference_api.container import AwsClients, build_authenticator, build_container
 from apis.inference_api.main import create_app
+from apis.inference_api.settings import InferenceApiSettings
+from apis.shared.auth import AuthMode
 from tests.inference_api.conftest import EMPLOYEE, chat
-from tests.support.tokens import SigningKey, issue
+from tests.support.tokens import AUDIENCE, ISSUER, SigningKey, issue
 
 if TYPE_CHECKING:
-    from apis.inference_api.settings import InferenceApiSettings
+    import pytest
+
 
 STRANGER = SigningKey("not-the-issuers")
 
@@ -39,3 +42,26 @@ def test_trusted_mode_takes_the_authorizers_word_but_still_checks_claims(
         assert chat(client, bearer(aud="api://someone-else")).status_code == 401
         assert chat(client, bearer(exp=int(time.time()) - 3600)).status_code == 401
         assert chat(client, bearer(iss="https://elsewhere.example")).status_code == 401
+
+
+def test_trusted_mode_only_when_the_settings_say_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    for variable in ("INFERENCE_API_AUTH_MODE", "INFERENCE_API_ENVIRONMENT"):
+        monkeypatch.delenv(variable, raising=False)
+    values = {"auth_issuer": ISSUER, "auth_audiences": [AUDIENCE], "auth_jwks_url": "https://login.example.test/k"}
+    assert InferenceApiSettings(**values).auth_mode == "verify"
+    monkeypatch.setenv("INFERENCE_API_AUTH_MODE", "trusted")
+    trusted = InferenceApiSettings(**values)
+    assert build_authenticator(trusted, users=None).config.mode is AuthMode.TRUSTED  # type: ignore[arg-type]
+
+
+def test_the_token_settings_reach_the_authenticator() -> None:
+    settings = InferenceApiSettings(
+        auth_issuer=ISSUER, auth_audiences=[AUDIENCE], auth_jwks_url="https://login.example.test/k",
+        auth_jwks_stale_grace_seconds=600, auth_share_identity_claim="preferred_username",
+        auth_share_identity_requires_email_verified=False,
+    )  # fmt: skip
+    config = build_authenticator(settings, users=None).config  # type: ignore[arg-type]
+    assert (config.jwks_stale_grace_seconds, config.claims.verified_email) == (600, "preferred_username")
+    assert config.verified_email_requires_flag is False
+    assert InferenceApiSettings().auth_share_identity_claim == "email"
+    assert InferenceApiSettings().auth_share_identity_requires_email_verified is True

@@ -167,3 +167,32 @@ def test_a_storage_failure_after_the_answer_is_reported_in_the_stream(
     names = [f.event for f in frames]
     assert names[-len(TAIL) :] == TAIL
     assert frames[-2].data["code"] == "service_unavailable" and frames[-2].data["recoverable"] is True
+
+
+@pytest.mark.parametrize("session_id", ["s1#00000000", "a/b", "a.b", "line\nbreak", "x" * 129, ""])
+def test_a_session_id_outside_the_id_rule_is_a_422_envelope(client: TestClient, dynamodb: Any, session_id: str) -> None:
+    response = chat(client, session_id=session_id)
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert (error["code"], error["field"]) == ("validation_error", "body.session_id")
+    assert "X-Session-ID" not in response.headers
+    assert SessionStore(dynamodb, "sessions-metadata").list_sessions("111111111").sessions == []
+
+
+@pytest.mark.parametrize(
+    ("field", "value"), [("assistant_id", "AST#x"), ("assistant_id", "../x"), ("file_upload_ids", ["up_1", "a#b"])]
+)
+def test_assistant_and_upload_ids_outside_the_id_rule_are_422(
+    client: TestClient, dynamodb: Any, field: str, value: Any
+) -> None:
+    response = chat(client, **{field: value})
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert error["code"] == "validation_error" and error["field"].startswith(f"body.{field}")
+    assert SessionStore(dynamodb, "sessions-metadata").list_sessions("111111111").sessions == []
+
+
+@pytest.mark.parametrize("session_id", ["3f2b8c1e-9a4d-4e7b-8c2a-1b2c3d4e5f60", "test-0123456789ab"])
+def test_the_ids_the_client_and_the_original_system_make_pass(client: TestClient, session_id: str) -> None:
+    response = chat(client, session_id=session_id)
+    assert response.status_code == 200 and response.headers["X-Session-ID"] == session_id

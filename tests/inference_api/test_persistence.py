@@ -9,7 +9,7 @@ import pytest
 
 from apis.shared.quota import CostRepository
 from apis.shared.sessions import SessionStore
-from tests.inference_api.conftest import BOB, MODEL_ID, RecordingModel, chat, person
+from tests.inference_api.conftest import BOB, MODEL_ID, RecordingModel, chat
 from tests.support.sse import parse_sse
 
 if TYPE_CHECKING:
@@ -75,12 +75,11 @@ def test_another_users_session_is_separate(client: TestClient, dynamodb: Any, mo
     assert len(stored(dynamodb)) == 2
 
 
-def test_the_system_default_is_open_to_everyone_and_still_priced(client: TestClient, dynamodb: Any) -> None:
-    visitor = person("444444444", "vic@example.edu", "Visitor")  # no access to the catalogue entry
-    frames = parse_sse(chat(client, visitor, model_id=None, provider=None).text)
+def test_the_system_default_is_priced_as_its_catalogue_entry(client: TestClient, dynamodb: Any) -> None:
+    frames = parse_sse(chat(client, model_id=None, provider=None).text)
     assert frames[-1].event == "done"
     costs = CostRepository(dynamodb, summary_table="user-cost-summary", records_table="sessions-metadata")
-    assert float(costs.current_usage("444444444", datetime.now(tz=UTC).strftime("%Y-%m"))) == 2.0
+    assert float(costs.current_usage("111111111", datetime.now(tz=UTC).strftime("%Y-%m"))) == 2.0
 
 
 @pytest.mark.parametrize("settings", [{"max_history_messages": 2}], indirect=True)

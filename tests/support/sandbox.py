@@ -15,8 +15,13 @@ import re
 import shutil
 import socket
 import subprocess
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 ROOT = Path(__file__).resolve().parents[2]
 DEV_INDEX_URL = "http://127.0.0.1:3141/simple/"
@@ -159,3 +164,13 @@ def make_sandbox(tmp: Path) -> Sandbox:
         )
     sandbox.commit_all(f"sandbox: services use the index on port {sandbox.index_port}")
     return sandbox
+
+
+@contextmanager
+def running_sandbox(tmp: Path) -> Iterator[Sandbox]:
+    """A sandbox in ``tmp`` whose servers are stopped when the block ends."""
+    box = make_sandbox(tmp)
+    try:
+        yield box
+    finally:
+        box.stop_servers()

@@ -7,6 +7,7 @@ request.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -25,9 +26,11 @@ from apis.shared.assistants import (
     LocalKnowledgeBase,
     S3VectorsKnowledgeBase,
 )
-from apis.shared.auth import AuthConfig, Authenticator, AuthMode
+from apis.shared.auth import AuthConfig, Authenticator, AuthMode, ClaimNames
 from apis.shared.aws import client_config, s3_client_config
+from apis.shared.caching import VersionStamp
 from apis.shared.files import FileLimits, FileUploadService
+from apis.shared.metering import ModelMeter
 from apis.shared.models import (
     BedrockModelProvider,
     LocalModelProvider,
@@ -35,12 +38,21 @@ from apis.shared.models import (
     ManagedModelService,
     ModelProviderProtocol,
 )
-from apis.shared.quota import CostRepository, QuotaEventRepository, QuotaRepository, QuotaResolver
+from apis.shared.quota import (
+    CostRepository,
+    QuotaChecker,
+    QuotaEventRepository,
+    QuotaRepository,
+    QuotaReservationRepository,
+    QuotaResolver,
+)
 from apis.shared.rbac import AppRoleAdminService, AppRoleCache, AppRoleRepository, AppRoleService
 from apis.shared.sessions import SessionService, SessionStore
 from apis.shared.users import UserRepository, UserSyncService
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from apis.app_api.settings import AppApiSettings
     from apis.shared.auth import User
 
@@ -84,6 +96,7 @@ class AppApiContainer:
     sign_in: SignInService
     cost_reports: CostReportService
     admin_costs: AdminCostService
+    model_meter: ModelMeter
 
     @property
     def dynamodb(self) -> Any:
@@ -139,6 +152,9 @@ def build_authenticator(settings: AppApiSettings, users: UserRepository) -> Auth
         mode=AuthMode(settings.auth_mode),
         environment=settings.environment,
         allowed_roles=tuple(settings.auth_allowed_roles),
+        jwks_stale_grace_seconds=settings.auth_jwks_stale_grace_seconds,
+        claims=ClaimNames(verified_email=settings.auth_share_identity_claim),
+        verified_email_requires_flag=settings.auth_share_identity_requires_email_verified,
     )
     sync = UserSyncService(users)
 
@@ -155,21 +171,35 @@ def build_container(
     authenticator: Authenticator | None = None,
     knowledge_base: KnowledgeBase | None = None,
     model_provider: ModelProviderProtocol | None = None,
+    cache_clock: Callable[[], float] = time.monotonic,
 ) -> AppApiContainer:
-    """Wire the services; tests pass their own clients, authenticator, knowledge base or model."""
+    """Wire the services; tests pass their own clients, authenticator, knowledge base, model or caches' clock."""
     clients = clients or build_clients(settings)
     dynamodb = clients.dynamodb
     users = UserRepository(dynamodb, settings.users_table)
     session_store = SessionStore(dynamodb, settings.sessions_table)
     role_repository = AppRoleRepository(dynamodb, settings.app_roles_table)
-    role_cache = AppRoleCache()
+    # Both caches follow their table's version stamp: another replica's admin change arrives within the interval.
+    role_cache = AppRoleCache(stamp=VersionStamp(dynamodb, settings.app_roles_table), clock=cache_clock,
+                              version_check_seconds=settings.cache_version_check_seconds)  # fmt: skip
     app_roles = AppRoleService(role_repository, role_cache)
     knowledge_base = knowledge_base or build_knowledge_base(settings, clients)
     quotas = QuotaRepository(dynamodb, settings.quotas_table)
-    quota_resolver = QuotaResolver(quotas)
+    quota_resolver = QuotaResolver(quotas, version_check_seconds=settings.cache_version_check_seconds,
+                                   clock=cache_clock)  # fmt: skip
     quota_events = QuotaEventRepository(dynamodb, settings.quota_events_table)
     costs = CostRepository(dynamodb, summary_table=settings.cost_summary_table,
                            records_table=settings.cost_records_table)  # fmt: skip
+    managed_models = ManagedModelService(ManagedModelRepository(dynamodb, settings.managed_models_table), app_roles)
+    # Titles and test chats are metered as chat turns are: checked against the quota, reserved, charged.
+    model_meter = ModelMeter(
+        managed_models=managed_models,
+        app_roles=app_roles,
+        quota=QuotaChecker(quota_resolver, costs, quota_events,
+                           reservations=QuotaReservationRepository(dynamodb, settings.cost_summary_table)),
+        costs=costs,
+        free_model_ids=settings.free_model_ids,
+    )  # fmt: skip
     return AppApiContainer(
         settings=settings,
         clients=clients,
@@ -179,7 +209,7 @@ def build_container(
         app_role_cache=role_cache,
         app_role_repository=role_repository,
         users=users,
-        managed_models=ManagedModelService(ManagedModelRepository(dynamodb, settings.managed_models_table), app_roles),
+        managed_models=managed_models,
         sessions=SessionService(session_store),
         session_store=session_store,
         files=FileUploadService(
@@ -203,4 +233,5 @@ def build_container(
         sign_in=build_sign_in_service(settings, dynamodb),
         cost_reports=CostReportService(costs),
         admin_costs=AdminCostService(costs, users, quota_resolver, app_roles),
+        model_meter=model_meter,
     )

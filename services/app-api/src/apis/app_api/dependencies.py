@@ -3,17 +3,29 @@
 # No `from __future__ import annotations`: FastAPI reads these annotations at runtime.
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 
 from apis.app_api.container import AppApiContainer
 from apis.shared.auth import User
 from apis.shared.auth.dependencies import CurrentUser
 from apis.shared.auth.exceptions import RoleRequiredError
 from apis.shared.errors import InternalError
+from apis.shared.ids import SAFE_ID_MAX_LENGTH, SAFE_ID_PATTERN
 from apis.shared.rbac import is_system_admin
 from apis.shared.rbac.dependencies import require_system_admin
 
-__all__ = ["AdminUser", "ContainerDep", "CurrentUser", "SystemAdminUser", "get_container", "require_admin"]
+__all__ = [
+    "AdminUser",
+    "ContainerDep",
+    "CurrentUser",
+    "PathId",
+    "SystemAdminUser",
+    "get_container",
+    "require_admin",
+]
+
+# Ids in paths go into keys (a `#` would reach into another item's partition), S3 object keys and headers.
+PathId = Annotated[str, Path(pattern=SAFE_ID_PATTERN, max_length=SAFE_ID_MAX_LENGTH)]
 
 
 def get_container(request: Request) -> AppApiContainer:

@@ -23,7 +23,7 @@ from apis.app_api.memory import router as memory_router
 from apis.app_api.settings import AppApiSettings, get_settings
 from apis.app_api.tools import router as tools_router
 from apis.shared.auth.dependencies import install_authentication
-from apis.shared.http import install_cors, install_error_handlers
+from apis.shared.http import document_error_responses, install_body_limit, install_cors, install_error_handlers
 from apis.shared.rbac import seed_system_roles
 from apis.shared.rbac.dependencies import install_app_roles
 
@@ -55,7 +55,9 @@ def create_app(settings: AppApiSettings | None = None, *, container: AppApiConta
     app.state.settings = settings
     app.state.container = container
     install_error_handlers(app, expose_internal_errors=settings.expose_internal_errors)
+    document_error_responses(app)
     install_cors(app, settings.cors_policy())
+    install_body_limit(app, max_bytes=settings.max_request_body_bytes)
     install_authentication(app, container.authenticator)
     install_app_roles(app, container.app_roles, admin_jwt_roles=settings.admin_jwt_roles)
     app.include_router(health.router)

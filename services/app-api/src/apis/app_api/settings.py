@@ -26,13 +26,24 @@ class AppApiSettings(BaseSettings, CorsSettings):
     port: int = Field(default=8000, ge=1, le=65535)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_json: bool = True
+    # Larger request bodies are refused with a 413 (the largest the client sends is a test-chat
+    # message of 100k characters); uploads go straight to S3, never through the API.
+    max_request_body_bytes: int = Field(default=1024 * 1024, ge=0)
 
     # Authentication (see apis.shared.auth.AuthConfig): verify tokens against the issuer's JWKS.
+    # "trusted" (no signature check) is refused: nothing in front of app-api on ECS validates tokens.
     auth_mode: Literal["verify", "trusted", "disabled"] = "verify"
     auth_issuer: str = ""
     auth_audiences: list[str] = Field(default_factory=list)
     auth_jwks_url: str = ""
     auth_allowed_roles: list[str] = Field(default_factory=list)
+    # When the issuer cannot be reached, keys past their hour in the cache stay in use this much longer.
+    auth_jwks_stale_grace_seconds: float = Field(default=3600.0, ge=0)
+    # The claim that identifies a user for assistant shares, honoured only with `email_verified: true`
+    # unless the flag below is off. Entra ID sends no `email_verified` and its `email` is unverified:
+    # there use `preferred_username` (v2 tokens; `upn` in v1) with the flag off. Same in inference-api.
+    auth_share_identity_claim: str = "email"
+    auth_share_identity_requires_email_verified: bool = True
     # System administrators (role and quota administration) by JWT role.
     admin_jwt_roles: list[str] = Field(default_factory=lambda: ["DotNetDevelopers"])
     # Administrators (the other admin pages): these JWT roles, or a system administrator.
@@ -81,11 +92,18 @@ class AppApiSettings(BaseSettings, CorsSettings):
     quota_events_table: str = "quota-events"
     cost_summary_table: str = "user-cost-summary"
     cost_records_table: str = "sessions-metadata"
+    # How often the role and quota caches read their table's version stamp (one GetItem each, shared by
+    # every request of the interval): an admin change made through any replica arrives within about this.
+    cache_version_check_seconds: float = Field(default=1.0, gt=0, le=3)
 
     # Models: Amazon Bedrock, or the deterministic local model (development and tests only).
     model_provider: Literal["bedrock", "local"] = "bedrock"
+    # Titles and assistant test chats are model calls like any other: these models must be in the
+    # managed-model catalogue, enabled, open to the caller and priced (or listed in free_model_ids,
+    # models that may answer without a catalogue price, charged $0).
     title_model_id: str = "us.amazon.nova-micro-v1:0"
     test_chat_model_id: str = "us.anthropic.claude-haiku-4-5-20251001-v1:0"
+    free_model_ids: list[str] = Field(default_factory=list)
     model_timeout_seconds: float = Field(default=600.0, gt=0)
 
     # Knowledge base of assistant documents: S3 Vectors with Titan embeddings, or a
@@ -108,6 +126,15 @@ class AppApiSettings(BaseSettings, CorsSettings):
     def cors_policy(self) -> CorsPolicy:
         """Who may call from a browser (APP_API_CORS_*; see CorsSettings); refuses unsafe policies."""
         return self.cors_policy_for(development=self.environment in ("development", "test"))
+
+    @model_validator(mode="after")
+    def _tokens_are_verified_here(self) -> AppApiSettings:
+        if self.auth_mode == "trusted":
+            raise ValueError(
+                "auth_mode=trusted skips the token signature check; app-api runs with nothing in front of it"
+                " that validates tokens, so it must verify them (auth_mode=verify)"
+            )
+        return self
 
     @model_validator(mode="after")
     def _development_backends_stay_in_development(self) -> AppApiSettings:

@@ -6,6 +6,7 @@ nothing creates a client at import time or per request.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -20,9 +21,11 @@ from apis.shared.assistants import (
     LocalKnowledgeBase,
     S3VectorsKnowledgeBase,
 )
-from apis.shared.auth import AuthConfig, Authenticator, AuthMode
+from apis.shared.auth import AuthConfig, Authenticator, AuthMode, ClaimNames
 from apis.shared.aws import client_config, s3_client_config
-from apis.shared.files import FileResolver, FileUploadService
+from apis.shared.caching import VersionStamp
+from apis.shared.files import FileLimits, FileResolver, FileUploadService
+from apis.shared.metering import ModelMeter
 from apis.shared.models import (
     BedrockModelProvider,
     LocalModelProvider,
@@ -30,12 +33,21 @@ from apis.shared.models import (
     ManagedModelService,
     ModelProviderProtocol,
 )
-from apis.shared.quota import CostRepository, QuotaChecker, QuotaEventRepository, QuotaRepository, QuotaResolver
+from apis.shared.quota import (
+    CostRepository,
+    QuotaChecker,
+    QuotaEventRepository,
+    QuotaRepository,
+    QuotaReservationRepository,
+    QuotaResolver,
+)
 from apis.shared.rbac import AppRoleCache, AppRoleRepository, AppRoleService
 from apis.shared.sessions import SessionService, SessionStore
 from apis.shared.users import UserRepository, UserSyncService
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from apis.inference_api.settings import InferenceApiSettings
     from apis.shared.auth import User
 
@@ -103,6 +115,10 @@ def build_authenticator(settings: InferenceApiSettings, users: UserRepository) -
         mode=AuthMode(settings.auth_mode),
         environment=settings.environment,
         allowed_roles=tuple(settings.auth_allowed_roles),
+        allow_trusted=True,
+        jwks_stale_grace_seconds=settings.auth_jwks_stale_grace_seconds,
+        claims=ClaimNames(verified_email=settings.auth_share_identity_claim),
+        verified_email_requires_flag=settings.auth_share_identity_requires_email_verified,
     )
     sync = UserSyncService(users)
 
@@ -119,37 +135,51 @@ def build_container(
     authenticator: Authenticator | None = None,
     knowledge_base: KnowledgeBase | None = None,
     model_provider: ModelProviderProtocol | None = None,
+    cache_clock: Callable[[], float] = time.monotonic,
 ) -> InferenceApiContainer:
-    """Wire the services; tests pass their own clients, authenticator, knowledge base or model."""
+    """Wire the services; tests pass their own clients, authenticator, knowledge base, model or caches' clock."""
     clients = clients or build_clients(settings)
     dynamodb = clients.dynamodb
     users = UserRepository(dynamodb, settings.users_table)
-    app_roles = AppRoleService(AppRoleRepository(dynamodb, settings.app_roles_table), AppRoleCache())
+    # Both caches follow their table's version stamp: an admin change arrives within the interval.
+    role_cache = AppRoleCache(stamp=VersionStamp(dynamodb, settings.app_roles_table), clock=cache_clock,
+                              version_check_seconds=settings.cache_version_check_seconds)  # fmt: skip
+    app_roles = AppRoleService(AppRoleRepository(dynamodb, settings.app_roles_table), role_cache)
     session_store = SessionStore(dynamodb, settings.sessions_table)
     costs = CostRepository(dynamodb, summary_table=settings.cost_summary_table,
                            records_table=settings.cost_records_table)  # fmt: skip
     quota = QuotaChecker(
-        QuotaResolver(QuotaRepository(dynamodb, settings.quotas_table)),
+        QuotaResolver(QuotaRepository(dynamodb, settings.quotas_table),
+                      version_check_seconds=settings.cache_version_check_seconds, clock=cache_clock),
         costs,
         QuotaEventRepository(dynamodb, settings.quota_events_table),
-    )
+        reservations=QuotaReservationRepository(dynamodb, settings.cost_summary_table,
+                                                reservation_seconds=settings.quota_reservation_seconds),
+    )  # fmt: skip
     files = FileUploadService(dynamodb, clients.s3, table_name=settings.user_files_table,
-                              bucket=settings.user_files_bucket)  # fmt: skip
+                              bucket=settings.user_files_bucket,
+                              limits=FileLimits(max_file_bytes=settings.max_file_bytes))  # fmt: skip
     chat = ChatService(
         sessions=SessionService(session_store),
         session_store=session_store,
-        managed_models=ManagedModelService(ManagedModelRepository(dynamodb, settings.managed_models_table), app_roles),
         app_roles=app_roles,
+        meter=ModelMeter(
+            managed_models=ManagedModelService(ManagedModelRepository(dynamodb, settings.managed_models_table),
+                                               app_roles),
+            app_roles=app_roles,
+            quota=quota if settings.quota_enforcement else None,
+            costs=costs,
+            free_model_ids=settings.free_model_ids,
+        ),
         files=FileResolver(files, clients.s3),
         assistants=AssistantService(AssistantRepository(dynamodb, settings.assistants_table)),
         knowledge_base=knowledge_base or build_knowledge_base(settings, clients),
-        quota=quota if settings.quota_enforcement else None,
-        costs=costs,
         provider=model_provider or build_model_provider(settings, clients),
         default_model_id=settings.default_model_id,
         max_history_messages=settings.max_history_messages,
+        turn_lease_seconds=settings.turn_lease_seconds,
         expose_error_text=settings.expose_internal_errors,
-    )
+    )  # fmt: skip
     return InferenceApiContainer(
         settings=settings,
         clients=clients,

@@ -17,7 +17,7 @@ from apis.inference_api.chat.routes import router as chat_router
 from apis.inference_api.container import InferenceApiContainer, build_container
 from apis.inference_api.settings import InferenceApiSettings, get_settings
 from apis.shared.auth.dependencies import install_authentication
-from apis.shared.http import install_cors, install_error_handlers
+from apis.shared.http import document_error_responses, install_body_limit, install_cors, install_error_handlers
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -41,7 +41,9 @@ def create_app(
     app.state.settings = settings
     app.state.container = container
     install_error_handlers(app, expose_internal_errors=settings.expose_internal_errors)
+    document_error_responses(app)
     install_cors(app, settings.cors_policy())
+    install_body_limit(app, max_bytes=settings.max_request_body_bytes)
     install_authentication(app, container.authenticator)
     app.include_router(ping.router)
     app.include_router(chat_router)

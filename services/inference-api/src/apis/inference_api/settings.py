@@ -27,14 +27,25 @@ class InferenceApiSettings(BaseSettings, CorsSettings):
     port: int = Field(default=8080, ge=1, le=65535)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_json: bool = True
+    # Larger request bodies are refused with a 413: room for a 200k-character message and five
+    # inline files of 4 MiB (base64) from API callers; the web client uploads files instead.
+    max_request_body_bytes: int = Field(default=32 * 1024 * 1024, ge=0)
+    # An attached upload (file_upload_ids) larger than this is refused, never read (app-api's limit).
+    max_file_bytes: int = Field(default=4 * 1024 * 1024, gt=0)
 
-    # Authentication: full JWT validation by default; "trusted" when AgentCore's own
-    # JWT authorizer has already validated the token in front of the runtime.
+    # Authentication: full JWT validation by default; "trusted" only when set here, for a runtime
+    # whose AgentCore JWT authorizer validates every token in front of it (issuer, audience and
+    # expiry are still checked; the signature is the authorizer's job).
     auth_mode: Literal["verify", "trusted", "disabled"] = "verify"
     auth_issuer: str = ""
     auth_audiences: list[str] = Field(default_factory=list)
     auth_jwks_url: str = ""
     auth_allowed_roles: list[str] = Field(default_factory=list)
+    # When the issuer cannot be reached, keys past their hour in the cache stay in use this much longer.
+    auth_jwks_stale_grace_seconds: float = Field(default=3600.0, ge=0)
+    # Who a user is for assistant shares: as app-api's settings of the same names (keep them equal).
+    auth_share_identity_claim: str = "email"
+    auth_share_identity_requires_email_verified: bool = True
 
     # AWS: the endpoint is set only for the embedded local endpoint; real AWS uses the default chain.
     aws_region: str = "us-east-1"
@@ -51,6 +62,9 @@ class InferenceApiSettings(BaseSettings, CorsSettings):
     quota_events_table: str = "quota-events"
     cost_summary_table: str = "user-cost-summary"
     cost_records_table: str = "sessions-metadata"
+    # How often the role and quota caches read their table's version stamp (one GetItem each, shared by
+    # every request of the interval): an admin change made through any replica arrives within about this.
+    cache_version_check_seconds: float = Field(default=1.0, gt=0, le=3)
 
     # Models: Amazon Bedrock, or the deterministic local model (development and tests only).
     model_provider: Literal["bedrock", "local"] = "bedrock"
@@ -59,6 +73,16 @@ class InferenceApiSettings(BaseSettings, CorsSettings):
     model_timeout_seconds: float = Field(default=600.0, gt=0)
     max_history_messages: int = Field(default=100, ge=0, le=1000)
     quota_enforcement: bool = True
+    # Models that may answer without a catalogue price (charged $0); every other model, the
+    # default included, must be in the managed-model catalogue, enabled, open to the caller
+    # and priced.
+    free_model_ids: list[str] = Field(default_factory=list)
+    # A turn's cost bound stays reserved against the quota until its cost is recorded, or
+    # for this long when its process dies first.
+    quota_reservation_seconds: int = Field(default=900, ge=60)
+    # A turn holds its session for this long, renewed while it streams; a second turn of the
+    # session meanwhile is a 409. A process that dies mid-turn blocks its session this long.
+    turn_lease_seconds: int = Field(default=120, ge=10)
 
     # Knowledge base of assistant documents (the one app-api's ingestion fills).
     knowledge_base: Literal["s3vectors", "local"] = "s3vectors"

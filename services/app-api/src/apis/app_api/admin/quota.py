@@ -1,16 +1,24 @@
 """``/admin/quota``: tiers, assignments, overrides and events. Lists are bare JSON arrays; updates are PATCH.
 
-Every change empties this process's tier-resolution cache; other processes
-pick changes up within the resolver's TTL.
+Administrators read; only system administrators (the JWT roles of
+``admin_jwt_roles``) create, change or delete tiers, assignments and
+overrides, as with AppRoles: whoever may change quotas may give anyone,
+themselves included, an unlimited budget.
+
+Every change empties this process's tier-resolution cache at once; every
+write also increments the quota table's version stamp, so other processes
+(app-api and inference-api replicas) drop theirs within
+``cache_version_check_seconds``.
 """
 
 # No `from __future__ import annotations`: FastAPI reads these annotations at runtime.
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
 from apis.app_api.admin.models import UserQuotaInfo
-from apis.app_api.dependencies import AdminUser, ContainerDep
+from apis.app_api.dependencies import AdminUser, ContainerDep, SystemAdminUser
 from apis.shared.quota import (
     QuotaAssignment,
     QuotaAssignmentCreate,
@@ -38,7 +46,7 @@ def list_tiers(admin: AdminUser, container: ContainerDep, enabled_only: bool = F
 
 
 @router.post("/tiers", response_model=QuotaTier, status_code=status.HTTP_201_CREATED)
-def create_tier(body: QuotaTierCreate, admin: AdminUser, container: ContainerDep) -> QuotaTier:
+def create_tier(body: QuotaTierCreate, admin: SystemAdminUser, container: ContainerDep) -> QuotaTier:
     tier = container.quotas.create_tier(body, created_by=admin.email or admin.user_id)
     container.quota_resolver.invalidate()
     return tier
@@ -50,14 +58,14 @@ def get_tier(tier_id: str, admin: AdminUser, container: ContainerDep) -> QuotaTi
 
 
 @router.patch("/tiers/{tier_id}", response_model=QuotaTier)
-def update_tier(tier_id: str, body: QuotaTierUpdate, admin: AdminUser, container: ContainerDep) -> QuotaTier:
+def update_tier(tier_id: str, body: QuotaTierUpdate, admin: SystemAdminUser, container: ContainerDep) -> QuotaTier:
     tier = container.quotas.update_tier(tier_id, body)
     container.quota_resolver.invalidate()
     return tier
 
 
 @router.delete("/tiers/{tier_id}", status_code=NO_CONTENT)
-def delete_tier(tier_id: str, admin: AdminUser, container: ContainerDep) -> Response:
+def delete_tier(tier_id: str, admin: SystemAdminUser, container: ContainerDep) -> Response:
     """A tier that assignments still point to is refused (409)."""
     container.quotas.delete_tier(tier_id)
     container.quota_resolver.invalidate()
@@ -72,7 +80,7 @@ def list_assignments(
 
 
 @router.post("/assignments", response_model=QuotaAssignment, status_code=status.HTTP_201_CREATED)
-def create_assignment(body: QuotaAssignmentCreate, admin: AdminUser, container: ContainerDep) -> QuotaAssignment:
+def create_assignment(body: QuotaAssignmentCreate, admin: SystemAdminUser, container: ContainerDep) -> QuotaAssignment:
     assignment = container.quotas.create_assignment(body, created_by=admin.email or admin.user_id)
     container.quota_resolver.invalidate()
     return assignment
@@ -85,7 +93,7 @@ def get_assignment(assignment_id: str, admin: AdminUser, container: ContainerDep
 
 @router.patch("/assignments/{assignment_id}", response_model=QuotaAssignment)
 def update_assignment(
-    assignment_id: str, body: QuotaAssignmentUpdate, admin: AdminUser, container: ContainerDep
+    assignment_id: str, body: QuotaAssignmentUpdate, admin: SystemAdminUser, container: ContainerDep
 ) -> QuotaAssignment:
     assignment = container.quotas.update_assignment(assignment_id, body)
     container.quota_resolver.invalidate()
@@ -93,7 +101,7 @@ def update_assignment(
 
 
 @router.delete("/assignments/{assignment_id}", status_code=NO_CONTENT)
-def delete_assignment(assignment_id: str, admin: AdminUser, container: ContainerDep) -> Response:
+def delete_assignment(assignment_id: str, admin: SystemAdminUser, container: ContainerDep) -> Response:
     container.quotas.delete_assignment(assignment_id)
     container.quota_resolver.invalidate()
     return Response(status_code=NO_CONTENT)
@@ -107,7 +115,7 @@ def list_overrides(
 
 
 @router.post("/overrides", response_model=QuotaOverride, status_code=status.HTTP_201_CREATED)
-def create_override(body: QuotaOverrideCreate, admin: AdminUser, container: ContainerDep) -> QuotaOverride:
+def create_override(body: QuotaOverrideCreate, admin: SystemAdminUser, container: ContainerDep) -> QuotaOverride:
     override = container.quotas.create_override(body, created_by=admin.email or admin.user_id)
     container.quota_resolver.invalidate()
     return override
@@ -120,7 +128,7 @@ def get_override(override_id: str, admin: AdminUser, container: ContainerDep) ->
 
 @router.patch("/overrides/{override_id}", response_model=QuotaOverride)
 def update_override(
-    override_id: str, body: QuotaOverrideUpdate, admin: AdminUser, container: ContainerDep
+    override_id: str, body: QuotaOverrideUpdate, admin: SystemAdminUser, container: ContainerDep
 ) -> QuotaOverride:
     override = container.quotas.update_override(override_id, body)
     container.quota_resolver.invalidate()
@@ -128,7 +136,7 @@ def update_override(
 
 
 @router.delete("/overrides/{override_id}", status_code=NO_CONTENT)
-def delete_override(override_id: str, admin: AdminUser, container: ContainerDep) -> Response:
+def delete_override(override_id: str, admin: SystemAdminUser, container: ContainerDep) -> Response:
     container.quotas.delete_override(override_id)
     container.quota_resolver.invalidate()
     return Response(status_code=NO_CONTENT)
@@ -142,9 +150,17 @@ def list_events(
     user_id: str | None = None,
     tier_id: str | None = None,
     event_type: QuotaEventType | None = None,
+    since: Annotated[datetime | None, Query(description="Only events at or after this time (UTC if no offset)")] = None,
 ) -> list[QuotaEvent]:
     """Newest first."""
-    return container.quota_events.list_events(user_id=user_id, tier_id=tier_id, event_type=event_type, limit=limit)
+    start = None if since is None else (since if since.tzinfo else since.replace(tzinfo=UTC))
+    return container.quota_events.list_events(
+        user_id=user_id,
+        tier_id=tier_id,
+        event_type=event_type,
+        since=None if start is None else start.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S"),
+        limit=limit,
+    )
 
 
 @router.get("/users/{user_id}", response_model=UserQuotaInfo)

@@ -44,7 +44,10 @@ def cache_stats(admin: SystemAdminUser, container: ContainerDep) -> dict[str, An
 
 @router.post("/cache/invalidate")
 def invalidate_cache(admin: SystemAdminUser, container: ContainerDep) -> dict[str, Any]:
-    """Empty this process's role caches; returns the (now empty) statistics."""
+    """Empty the role caches, this process's at once and every other replica's through the version stamp.
+
+    Returns this process's (now empty) statistics.
+    """
     container.app_role_cache.invalidate_all()
     return _camel_stats(container.app_role_cache.stats())
 

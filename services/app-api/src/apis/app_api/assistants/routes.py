@@ -14,7 +14,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import Field
 
 from apis.app_api.assistants.test_chat import TestChatService
-from apis.app_api.dependencies import ContainerDep, CurrentUser
+from apis.app_api.dependencies import ContainerDep, CurrentUser, PathId
 from apis.shared.assistants import (
     AssistantResponse,
     AssistantSharesResponse,
@@ -28,6 +28,7 @@ from apis.shared.assistants import (
     ShareAssistantRequest,
     UpdateAssistantRequest,
 )
+from apis.shared.ids import SafeId
 from apis.shared.schema import CamelModel
 
 __all__ = ["router"]
@@ -40,7 +41,7 @@ SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 class TestChatRequest(CamelModel):
     message: str = Field(min_length=1, max_length=100_000)
-    session_id: str | None = Field(default=None, alias="session_id", max_length=200)
+    session_id: SafeId | None = Field(default=None, alias="session_id")
 
 
 class DocumentDownloadResponse(CamelModel):
@@ -71,39 +72,39 @@ def list_assistants(
     include_drafts: bool = False,
     include_public: bool = False,
 ) -> AssistantsListResponse:
-    """Owned assistants and those shared with the caller's email, newest first.
+    """Owned assistants and those shared with the caller's verified email, newest first.
 
     ``next_token`` and ``include_public`` are accepted for the client's sake: the
     list is complete up to ``limit`` and public assistants are not listed.
     """
     return container.assistants.list_for_user(
-        user.user_id, user.email, include_drafts=include_drafts, include_archived=include_archived, limit=limit
+        user.user_id, user.verified_email, include_drafts=include_drafts, include_archived=include_archived, limit=limit
     )
 
 
 @router.get("/{assistant_id}", response_model=AssistantResponse, response_model_exclude_none=True)
-def get_assistant(assistant_id: str, user: CurrentUser, container: ContainerDep) -> AssistantResponse:
+def get_assistant(assistant_id: PathId, user: CurrentUser, container: ContainerDep) -> AssistantResponse:
     """404 when it does not exist, 403 when it is not visible to the caller."""
-    assistant = container.assistants.get_with_access_check(assistant_id, user.user_id, user.email)
+    assistant = container.assistants.get_with_access_check(assistant_id, user.user_id, user.verified_email)
     return AssistantResponse.from_assistant(assistant, viewer_id=user.user_id)
 
 
 @router.put("/{assistant_id}", response_model=AssistantResponse, response_model_exclude_none=True)
 def update_assistant(
-    assistant_id: str, body: UpdateAssistantRequest, user: CurrentUser, container: ContainerDep
+    assistant_id: PathId, body: UpdateAssistantRequest, user: CurrentUser, container: ContainerDep
 ) -> AssistantResponse:
     assistant = container.assistants.update(assistant_id, user.user_id, body)
     return AssistantResponse.from_assistant(assistant, viewer_id=user.user_id)
 
 
 @router.post("/{assistant_id}/archive", response_model=AssistantResponse, response_model_exclude_none=True)
-def archive_assistant(assistant_id: str, user: CurrentUser, container: ContainerDep) -> AssistantResponse:
+def archive_assistant(assistant_id: PathId, user: CurrentUser, container: ContainerDep) -> AssistantResponse:
     assistant = container.assistants.archive(assistant_id, user.user_id)
     return AssistantResponse.from_assistant(assistant, viewer_id=user.user_id)
 
 
 @router.delete("/{assistant_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_assistant(assistant_id: str, user: CurrentUser, container: ContainerDep) -> Response:
+def delete_assistant(assistant_id: PathId, user: CurrentUser, container: ContainerDep) -> Response:
     """Delete the assistant with its documents (objects, index entries, records) and shares."""
     container.assistants.get_owned(assistant_id, user.user_id)
     container.documents.delete_all(assistant_id)
@@ -112,20 +113,20 @@ def delete_assistant(assistant_id: str, user: CurrentUser, container: ContainerD
 
 
 @router.get("/{assistant_id}/shares", response_model=AssistantSharesResponse)
-def list_shares(assistant_id: str, user: CurrentUser, container: ContainerDep) -> AssistantSharesResponse:
+def list_shares(assistant_id: PathId, user: CurrentUser, container: ContainerDep) -> AssistantSharesResponse:
     return container.assistants.shares(assistant_id, user.user_id)
 
 
 @router.post("/{assistant_id}/shares", response_model=AssistantSharesResponse)
 def add_shares(
-    assistant_id: str, body: ShareAssistantRequest, user: CurrentUser, container: ContainerDep
+    assistant_id: PathId, body: ShareAssistantRequest, user: CurrentUser, container: ContainerDep
 ) -> AssistantSharesResponse:
     return container.assistants.share(assistant_id, user.user_id, body.emails)
 
 
 @router.delete("/{assistant_id}/shares", response_model=AssistantSharesResponse)
 def remove_shares(
-    assistant_id: str, body: ShareAssistantRequest, user: CurrentUser, container: ContainerDep
+    assistant_id: PathId, body: ShareAssistantRequest, user: CurrentUser, container: ContainerDep
 ) -> AssistantSharesResponse:
     """The client sends the emails as a JSON body on DELETE."""
     return container.assistants.unshare(assistant_id, user.user_id, body.emails)
@@ -133,7 +134,7 @@ def remove_shares(
 
 @router.post("/{assistant_id}/documents/upload-url", response_model=DocumentUploadResponse)
 def document_upload_url(
-    assistant_id: str, body: DocumentUploadRequest, user: CurrentUser, container: ContainerDep
+    assistant_id: PathId, body: DocumentUploadRequest, user: CurrentUser, container: ContainerDep
 ) -> DocumentUploadResponse:
     """Record the document and sign its upload; ingestion starts when the object lands in S3."""
     container.assistants.get_owned(assistant_id, user.user_id)
@@ -142,7 +143,7 @@ def document_upload_url(
 
 @router.get("/{assistant_id}/documents", response_model=DocumentsListResponse, response_model_exclude_none=True)
 def list_documents(
-    assistant_id: str,
+    assistant_id: PathId,
     user: CurrentUser,
     container: ContainerDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 100,
@@ -153,7 +154,7 @@ def list_documents(
 
 
 @router.get("/{assistant_id}/documents/{document_id}", response_model=Document, response_model_exclude_none=True)
-def get_document(assistant_id: str, document_id: str, user: CurrentUser, container: ContainerDep) -> Document:
+def get_document(assistant_id: PathId, document_id: PathId, user: CurrentUser, container: ContainerDep) -> Document:
     """The client polls this until ``complete`` or ``failed`` (a 404 keeps it polling)."""
     container.assistants.get_owned(assistant_id, user.user_id)
     return container.documents.get(assistant_id, document_id)
@@ -161,16 +162,16 @@ def get_document(assistant_id: str, document_id: str, user: CurrentUser, contain
 
 @router.get("/{assistant_id}/documents/{document_id}/download", response_model=DocumentDownloadResponse)
 def download_document(
-    assistant_id: str, document_id: str, user: CurrentUser, container: ContainerDep
+    assistant_id: PathId, document_id: PathId, user: CurrentUser, container: ContainerDep
 ) -> DocumentDownloadResponse:
     """A short-lived download link, for anyone the assistant is visible to (citation chips)."""
-    container.assistants.get_with_access_check(assistant_id, user.user_id, user.email)
+    container.assistants.get_with_access_check(assistant_id, user.user_id, user.verified_email)
     url, document = container.documents.download_url(assistant_id, document_id)
     return DocumentDownloadResponse(download_url=url, filename=document.filename, expires_in=DOWNLOAD_URL_TTL_SECONDS)
 
 
 @router.delete("/{assistant_id}/documents/{document_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_document(assistant_id: str, document_id: str, user: CurrentUser, container: ContainerDep) -> Response:
+def delete_document(assistant_id: PathId, document_id: PathId, user: CurrentUser, container: ContainerDep) -> Response:
     container.assistants.get_owned(assistant_id, user.user_id)
     container.documents.delete(assistant_id, document_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
@@ -182,7 +183,7 @@ def delete_document(assistant_id: str, document_id: str, user: CurrentUser, cont
     responses={200: {"content": {"text/event-stream": {}}, "description": "The answer as server-sent events"}},
 )
 def test_chat(
-    assistant_id: str, body: TestChatRequest, user: CurrentUser, container: ContainerDep
+    assistant_id: PathId, body: TestChatRequest, user: CurrentUser, container: ContainerDep
 ) -> StreamingResponse:
     """Stream an answer grounded in the assistant's documents (owner only; needs one processed document)."""
     service = TestChatService(
@@ -191,7 +192,8 @@ def test_chat(
         container.knowledge_base,
         container.model_provider,
         model_id=container.settings.test_chat_model_id,
+        meter=container.model_meter,
         expose_error_text=container.settings.expose_internal_errors,
     )
-    frames = service.open(assistant_id, user.user_id, body.message, body.session_id)
+    frames = service.open(assistant_id, user, body.message, body.session_id)
     return StreamingResponse(frames, media_type="text/event-stream", headers=SSE_HEADERS)

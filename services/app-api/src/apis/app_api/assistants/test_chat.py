@@ -1,9 +1,12 @@
 """``POST /assistants/{id}/test-chat``: the owner tries an assistant against its own documents.
 
 Everything that can be refused is checked before the first byte (the owner,
-at least one ingested document, the knowledge-base search), so those failures
-are ordinary error responses. Once streaming, a model failure becomes the
-conversational error sequence, ``done`` last, as the client expects.
+at least one ingested document, the knowledge-base search, the model and the
+owner's access to it, the owner's quota), so those failures are ordinary error
+responses. Once streaming, a model failure becomes the conversational error
+sequence, ``done`` last, as the client expects. The call is metered as a chat
+turn is (``apis.shared.metering``): charged to the owner, also when the client
+leaves or the model fails mid-answer.
 """
 
 from __future__ import annotations
@@ -27,7 +30,9 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from apis.shared.assistants import AssistantService, DocumentService, KnowledgeBase, SearchHit
-    from apis.shared.models import ModelProviderProtocol
+    from apis.shared.auth import User
+    from apis.shared.metering import MeteredCall, ModelMeter
+    from apis.shared.models import ModelProviderProtocol, ResolvedModel
 
 __all__ = ["TestChatService"]
 
@@ -48,6 +53,7 @@ class TestChatService:
         model: ModelProviderProtocol,
         *,
         model_id: str,
+        meter: ModelMeter,
         expose_error_text: bool = False,
     ) -> None:
         self._assistants = assistants
@@ -55,11 +61,18 @@ class TestChatService:
         self._kb = knowledge_base
         self._model = model
         self._model_id = model_id
+        self._meter = meter
         self._expose_error_text = expose_error_text
 
-    def open(self, assistant_id: str, owner_id: str, message: str, session_id: str | None = None) -> Iterator[str]:
-        """Check and search now; return the frames to stream (a lazy iterator)."""
-        assistant = self._assistants.get_owned(assistant_id, owner_id)
+    def open(self, assistant_id: str, owner: User, message: str, session_id: str | None = None) -> Iterator[str]:
+        """Check, search and admit now; return the frames to stream (a lazy iterator).
+
+        Raises:
+            PermissionDeniedError: the test-chat model is disabled or not open to the owner (403).
+            ModelNotConfiguredError: the test-chat model is not in the catalogue or has no price (503).
+            QuotaExceededError: the owner's quota is used up (429).
+        """
+        assistant = self._assistants.get_owned(assistant_id, owner.user_id)
         if not self._has_ingested_document(assistant_id):
             raise BadRequestError(
                 "The assistant has no processed documents yet",
@@ -67,12 +80,15 @@ class TestChatService:
             )
         hits = self._kb.search(assistant_id, message, TOP_K)
         chunks = [{"text": hit.text, "distance": hit.distance, "key": hit.key} for hit in hits]
-        request = ModelRequest(
-            model_id=self._model_id,
-            messages=(ChatTurn(role="user", content=(TextBlock(augment_prompt_with_context(message, chunks)),)),),
-            system_prompt=assistant.instructions or None,
-        )
-        return self._frames(request, hits, session_id or f"test-{uuid.uuid4().hex[:12]}")
+        prompt = augment_prompt_with_context(message, chunks)
+
+        def request(model: ResolvedModel) -> ModelRequest:
+            turn = ChatTurn(role="user", content=(TextBlock(prompt),))
+            return ModelRequest(model_id=model.model_id, messages=(turn,), system_prompt=assistant.instructions or None)
+
+        call = self._meter.begin(owner, model_id=None, default_model_id=self._model_id, request=request)
+        call.refuse_if_over_quota()
+        return self._frames(call, hits, session_id or f"test-{uuid.uuid4().hex[:12]}")
 
     def _has_ingested_document(self, assistant_id: str) -> bool:
         token: str | None = None
@@ -84,17 +100,23 @@ class TestChatService:
             if token is None:
                 return False
 
-    def _frames(self, request: ModelRequest, hits: list[SearchHit], session_id: str) -> Iterator[str]:
-        yield format_sse("debug", _rag_debug(hits))
-        collector = AnswerCollector()
+    def _frames(self, call: MeteredCall, hits: list[SearchHit], session_id: str) -> Iterator[str]:
         try:
-            yield from model_answer_frames(self._model.stream(request), collector)
-        except ModelInvocationError as exc:
-            logger.warning("test chat of session %s failed: %r", session_id, exc)
-            event = conversational_error_for(exc, session_id=session_id, expose_error_text=self._expose_error_text)
-            yield from conversational_error_frames(event)
-            return
-        yield done_frame()
+            yield format_sse("debug", _rag_debug(hits))
+            collector = AnswerCollector()
+            try:
+                yield from model_answer_frames(call.stream(self._model), collector)
+            except ModelInvocationError as exc:
+                # JUSTIFICATION: the headers are sent, so the failure can only be told in the
+                # stream: the conversational error sequence, ``done`` last. Logged.
+                logger.warning("test chat of session %s failed: %r", session_id, exc)
+                event = conversational_error_for(exc, session_id=session_id, expose_error_text=self._expose_error_text)
+                yield from conversational_error_frames(event)
+                return
+            yield done_frame()
+        finally:
+            # Every way out (the end, a model failure, a client that left) charges what was generated.
+            call.record(session_id=session_id, purpose="test_chat")
 
 
 def _rag_debug(hits: list[SearchHit]) -> dict[str, Any]:

@@ -448,6 +448,7 @@ def _oauth_error(response: httpx2.Response) -> tuple[str, str] | None:
     try:
         body = response.json()
     except ValueError:
+        # JUSTIFICATION: a body that is not JSON is no OAuth refusal; the caller answers that as a misconfiguration.
         return None
     if not isinstance(body, dict):
         return None
@@ -469,6 +470,7 @@ def _retry_after(response: httpx2.Response) -> int | None:
         try:
             when = parsedate_to_datetime(value)
         except (TypeError, ValueError):
+            # JUSTIFICATION: Retry-After is a hint; an unreadable one is no hint, and the 503 stands without it.
             return None
         if when.tzinfo is None:
             when = when.replace(tzinfo=UTC)

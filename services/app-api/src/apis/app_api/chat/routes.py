@@ -6,6 +6,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from apis.app_api.chat.titles import TitleService
 from apis.app_api.dependencies import ContainerDep, CurrentUser
+from apis.shared.ids import SafeId
 
 __all__ = ["router"]
 
@@ -15,7 +16,7 @@ router = APIRouter(prefix="/chat", tags=["chat"])
 class GenerateTitleRequest(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    session_id: str = Field(min_length=1, max_length=200)
+    session_id: SafeId  # the session's key
     input: str = Field(min_length=1, max_length=100_000)
 
 
@@ -26,7 +27,11 @@ class GenerateTitleResponse(BaseModel):
 
 @router.post("/generate-title", response_model=GenerateTitleResponse)
 def generate_title(body: GenerateTitleRequest, user: CurrentUser, container: ContainerDep) -> GenerateTitleResponse:
-    """A title of at most 50 characters, stored on the session ("New Conversation" when the model fails)."""
-    service = TitleService(container.model_provider, container.sessions, model_id=container.settings.title_model_id)
-    title = service.generate(body.session_id, user.user_id, body.input)
+    """A title of at most 50 characters, stored on the session, charged to the caller's quota.
+
+    "New Conversation" when the title model is busy, down or too slow; any other failure is
+    an error with its status (403 model not open to the caller, 429 quota used up, ...)."""
+    service = TitleService(container.model_provider, container.sessions, model_id=container.settings.title_model_id,
+                           meter=container.model_meter)  # fmt: skip
+    title = service.generate(body.session_id, user, body.input)
     return GenerateTitleResponse(title=title, session_id=body.session_id)

@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response, status
 
-from apis.app_api.dependencies import ContainerDep, CurrentUser
+from apis.app_api.dependencies import ContainerDep, CurrentUser, PathId
 from apis.shared.files import (
     CompleteUploadResponse,
     FileListResponse,
@@ -14,6 +14,7 @@ from apis.shared.files import (
     PresignResponse,
     QuotaResponse,
 )
+from apis.shared.ids import SAFE_ID_MAX_LENGTH, SAFE_ID_PATTERN
 
 __all__ = ["router"]
 
@@ -27,7 +28,7 @@ def presign_upload(body: PresignRequest, user: CurrentUser, container: Container
 
 
 @router.post("/{upload_id}/complete", response_model=CompleteUploadResponse)
-def complete_upload(upload_id: str, user: CurrentUser, container: ContainerDep) -> CompleteUploadResponse:
+def complete_upload(upload_id: PathId, user: CurrentUser, container: ContainerDep) -> CompleteUploadResponse:
     """Mark the upload ready once its object is in S3, adding it to the user's storage."""
     return container.files.complete_upload(user.user_id, upload_id)
 
@@ -41,7 +42,9 @@ def file_quota(user: CurrentUser, container: ContainerDep) -> QuotaResponse:
 def list_files(
     user: CurrentUser,
     container: ContainerDep,
-    session_id: Annotated[str | None, Query(alias="sessionId", min_length=1)] = None,
+    session_id: Annotated[
+        str | None, Query(alias="sessionId", pattern=SAFE_ID_PATTERN, max_length=SAFE_ID_MAX_LENGTH)
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query()] = None,
     sort_by: Annotated[Literal["date", "size", "type"], Query(alias="sortBy")] = "date",
@@ -57,7 +60,7 @@ def list_files(
 
 
 @router.delete("/{upload_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_file(upload_id: str, user: CurrentUser, container: ContainerDep) -> Response:
+def delete_file(upload_id: PathId, user: CurrentUser, container: ContainerDep) -> Response:
     """Delete the object and the record, and give the bytes back to the user's storage quota."""
     container.files.delete_file(user.user_id, upload_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

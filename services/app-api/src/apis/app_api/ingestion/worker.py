@@ -5,10 +5,12 @@ ECS task (``python -m apis.app_api.ingestion``); locally ``scripts/dev`` wires
 the same notification on the embedded endpoint and runs the same worker.
 
 A message is deleted once its documents are handled: ingested, or refused for
-good (an unreadable file is marked ``failed`` with the reason; a document
-deleted meanwhile is skipped). A dependency failure, or a body that is not an
-S3 event, leaves the message on the queue, so SQS redelivers it after the
-visibility timeout and dead-letters it after the queue's maximum receives.
+good (a file that cannot be read, whatever its parser raised, or that is over
+the size limit, is marked ``failed`` with the reason; a document deleted
+meanwhile is skipped). Only a dependency failure (AWS unavailable or too slow),
+or a body that is not an S3 event, leaves the message on the queue, so SQS
+redelivers it after the visibility timeout and dead-letters it after the
+queue's maximum receives. No document stops the worker.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from urllib.parse import unquote_plus
 
 from apis.shared.assistants import DocumentNotFoundError, DocumentStatus
 from apis.shared.aws import translate_aws_errors
-from apis.shared.errors import ApisError
+from apis.shared.errors import ApisError, DependencyTimeoutError, DependencyUnavailableError
 
 if TYPE_CHECKING:
     import threading
@@ -58,6 +60,8 @@ def document_refs(body: str) -> list[DocumentRef]:
         raise ValueError("an S3 event notification has Records")
     refs: list[DocumentRef] = []
     for record in records:
+        if not isinstance(record, dict):
+            raise ValueError("an S3 event record is an object")
         if not str(record.get("eventName", "")).startswith("ObjectCreated:"):
             continue
         # S3 URL-encodes keys in events, spaces as '+'.
@@ -106,28 +110,41 @@ class IngestionWorker:
         """Whether the message is done with (True) or should come back (False)."""
         try:
             refs = document_refs(body)
-        except (ValueError, KeyError, TypeError):
-            # Not ours to drop: it stays on the queue until SQS moves it to the dead-letter queue.
+        except (ValueError, KeyError, TypeError, AttributeError):
+            # JUSTIFICATION: not ours to drop: it stays on the queue until SQS moves it to the dead-letter queue.
             logger.exception("a message that is not an S3 event stays for dead-lettering: %.200s", body)
             return False
-        done = True
-        for ref in refs:
-            try:
-                if self._documents.get(ref.assistant_id, ref.document_id).status is DocumentStatus.COMPLETE:
-                    logger.info("document %s is already ingested (a redelivery); skipped", ref.document_id)
-                    continue
-                document = self._documents.process(ref.assistant_id, ref.document_id)
-            except DocumentNotFoundError:
-                logger.info("document %s was deleted before ingestion; skipped", ref.document_id)
-            except ApisError as exc:
-                if exc.is_server_error:
-                    logger.warning("ingestion of %s failed, it will be retried: %r", ref.document_id, exc)
-                    done = False
-                else:
-                    logger.info("document %s refused for good: %r", ref.document_id, exc)
-            else:
-                logger.info("ingested document %s: %s chunk(s)", ref.document_id, document.chunk_count)
-        return done
+        # Every document of the message is ingested, even after one that must come back.
+        outcomes = [self._ingest(ref) for ref in refs]
+        return all(outcomes)
+
+    def _ingest(self, ref: DocumentRef) -> bool:
+        """Ingest one document; whether it is done with (True) or its message should come back (False)."""
+        try:
+            if self._documents.get(ref.assistant_id, ref.document_id).status is DocumentStatus.COMPLETE:
+                logger.info("document %s is already ingested (a redelivery); skipped", ref.document_id)
+                return True
+            document = self._documents.process(ref.assistant_id, ref.document_id)
+        except DocumentNotFoundError:
+            # JUSTIFICATION: the owner deleted the document; there is nothing left to ingest or to mark.
+            logger.info("document %s was deleted before or during ingestion; skipped", ref.document_id)
+        except (DependencyUnavailableError, DependencyTimeoutError) as exc:
+            # JUSTIFICATION: AWS may recover: the message comes back after its visibility timeout.
+            logger.warning("ingestion of %s failed on a dependency, it will be retried: %r", ref.document_id, exc)
+            return False
+        except ApisError as exc:
+            # JUSTIFICATION: process() recorded the reason on the document (failed); retrying cannot help.
+            logger.info("document %s failed for good: %r", ref.document_id, exc)
+        except Exception:
+            # JUSTIFICATION: one document must never stop the worker. process() records
+            # every failure on the document itself; what still escapes (a record that
+            # cannot be read, say) is logged with its traceback and the message left
+            # for redelivery, then the dead-letter queue.
+            logger.exception("ingestion of %s failed unexpectedly; its message stays on the queue", ref.document_id)
+            return False
+        else:
+            logger.info("ingested document %s: %s chunk(s)", ref.document_id, document.chunk_count)
+        return True
 
     def run(self, stop: threading.Event) -> None:
         """Poll until ``stop`` is set; a failed poll is logged and retried after a pause."""

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Query, Response, status
 
-from apis.app_api.dependencies import ContainerDep, CurrentUser
+from apis.app_api.dependencies import ContainerDep, CurrentUser, PathId
 from apis.shared.errors import ApisError
 from apis.shared.files import FileUploadService
 from apis.shared.sessions import (
@@ -50,13 +50,13 @@ def list_sessions(
 
 
 @router.get("/{session_id}/metadata", response_model=SessionMetadataResponse, response_model_exclude_none=True)
-def get_session_metadata(session_id: str, user: CurrentUser, container: ContainerDep) -> SessionMetadataResponse:
+def get_session_metadata(session_id: PathId, user: CurrentUser, container: ContainerDep) -> SessionMetadataResponse:
     return SessionMetadataResponse.from_metadata(container.sessions.get(session_id, user.user_id))
 
 
 @router.put("/{session_id}/metadata", response_model=SessionMetadataResponse, response_model_exclude_none=True)
 def put_session_metadata(
-    session_id: str, body: UpdateSessionMetadataRequest, user: CurrentUser, container: ContainerDep
+    session_id: PathId, body: UpdateSessionMetadataRequest, user: CurrentUser, container: ContainerDep
 ) -> SessionMetadataResponse:
     """Merge the sent fields into the session, creating it if needed."""
     return SessionMetadataResponse.from_metadata(container.sessions.update_metadata(session_id, user.user_id, body))
@@ -64,7 +64,7 @@ def put_session_metadata(
 
 @router.delete("/{session_id}", status_code=status.HTTP_204_NO_CONTENT)
 def delete_session(
-    session_id: str, user: CurrentUser, container: ContainerDep, background: BackgroundTasks
+    session_id: PathId, user: CurrentUser, container: ContainerDep, background: BackgroundTasks
 ) -> Response:
     """Soft-delete the session; its files are deleted in the background."""
     container.sessions.delete(session_id, user.user_id)
@@ -86,7 +86,7 @@ def bulk_delete_sessions(
 
 @router.get("/{session_id}/messages", response_model=MessagesListResponse, response_model_exclude_none=True)
 def list_messages(
-    session_id: str,
+    session_id: PathId,
     user: CurrentUser,
     container: ContainerDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
