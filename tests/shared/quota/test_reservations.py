@@ -67,6 +67,17 @@ def test_a_reservation_holds_its_amount_until_released(costs: CostRepository, dy
     assert reservations.reserved(ADA.user_id, MONTH) == Decimal(0)
 
 
+def test_amounts_are_held_in_millionths_of_a_dollar_rounded_up(costs: CostRepository, dynamodb: Any) -> None:
+    # Finer amounts left sums such as 0E-9 on the item, and the next admission failed (a 500 of moto's).
+    reservations = reservations_on(dynamodb)
+    for _ in range(3):
+        outcome = reservations.reserve(ADA.user_id, MONTH, limit=Decimal(10), amount=Decimal("0.000000123"))
+        assert outcome.reservation is not None and outcome.reservation.amount == Decimal("0.000001")
+        assert reservations.reserved(ADA.user_id, MONTH) == Decimal("0.000001")
+        assert reservations.release(outcome.reservation) is True
+    assert reservations.reserved(ADA.user_id, MONTH) == Decimal(0)
+
+
 def test_no_room_when_usage_plus_reservations_reach_the_limit(costs: CostRepository, dynamodb: Any) -> None:
     reservations = reservations_on(dynamodb)
     spend(costs, "6")

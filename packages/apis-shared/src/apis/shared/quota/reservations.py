@@ -31,7 +31,7 @@ import random
 import time
 import uuid
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 from typing import TYPE_CHECKING, Any
 
 from apis.shared.aws import DependencyThrottledError, from_item, to_item, translate_aws_errors
@@ -58,6 +58,8 @@ DEFAULT_RESERVATION_SECONDS = 900
 RESERVATION_PREFIX = "reservation_"
 _RESERVED = "reservedCost"
 _ATTEMPTS = 12
+# The unit costs are recorded in (cost_models: millionths of a dollar).
+_HELD_PRECISION = Decimal("0.000001")
 
 
 class _ConditionFailedError(ConflictError):
@@ -111,7 +113,10 @@ class QuotaReservationRepository:
             DependencyThrottledError: the item kept changing under us (or DynamoDB throttled).
             DependencyUnavailableError, DependencyTimeoutError, DependencyAccessDeniedError: DynamoDB failed.
         """
-        reservation = QuotaReservation(user_id, period, uuid.uuid4().hex, amount)
+        # Held in the costs' own unit, rounded up so that a bound stays a bound. A finer amount
+        # would also leave sums such as 0E-9 behind, which the embedded endpoint (moto) cannot add to.
+        held = amount.quantize(_HELD_PRECISION, rounding=ROUND_CEILING)
+        reservation = QuotaReservation(user_id, period, uuid.uuid4().hex, held)
         for attempt in range(1, _ATTEMPTS + 1):
             usage, reserved, has_usage = self._read_and_reclaim(user_id, period)
             if usage + reserved >= limit:
