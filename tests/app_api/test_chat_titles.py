@@ -221,3 +221,15 @@ def test_a_session_id_outside_the_id_rule_is_422_and_calls_nothing(
     response = client.post("/chat/generate-title", json={"session_id": "s1#0001", "input": "Tides?"}, headers=ADA)
     assert response.status_code == 422 and response.json()["error"]["field"] == "body.session_id"
     assert model.requests == [] and records(dynamodb) == []
+
+
+@pytest.mark.usefixtures("title_model")
+@pytest.mark.parametrize("model", [ScriptedModel("A title")])
+def test_one_users_titles_in_a_row_are_each_answered_and_charged(client: TestClient, dynamodb: Any) -> None:
+    # A title's cost bound has nine decimal places: its reservation once left 0E-9 behind, and the
+    # next title of the user failed on the embedded endpoint.
+    default_tier(dynamodb, 10)
+    for _ in range(3):
+        response = generate(client)
+        assert response.status_code == 200, response.text
+    assert [record.cost for record in records(dynamodb)] == [Decimal("0.000085")] * 3

@@ -95,6 +95,16 @@ def chat_as_the_web_client(app: str, inference: str, token: str) -> None:
     messages = call("GET", f"{app}/sessions/{session}/messages", token)["messages"]
     assert [m["role"] for m in messages] == ["user", "assistant"]
     assert messages[0]["content"][0]["text"].endswith("[Attached files: notes.txt]")
+    # The client titles the conversation after the first answer; a second conversation titled
+    # after it once failed (a reservation left 0E-9 behind on the embedded endpoint).
+    for _ in range(2):
+        title = call("POST", f"{app}/chat/generate-title", token, {"session_id": session, "input": "Titicaca?"})
+        assert title["session_id"] == session and title["title"]
+    body = {"message": "And its depth?", "session_id": session, "model_id": model["modelId"],
+            "provider": model["provider"], "enabled_tools": []}  # fmt: skip
+    stream = call("POST", f"{inference}/invocations?qualifier=DEFAULT", token, body)
+    events = [line.removeprefix("event: ") for line in stream.splitlines() if line.startswith("event: ")]
+    assert events[-1] == "done" and "stream_error" not in events
 
 
 WEB_CLIENT = "http://localhost:4200"
@@ -235,7 +245,10 @@ def test_detached_stack_serves_and_stops(sandbox: Sandbox) -> None:
         assert (refused.returncode, refused.stdout) == (2, "")
         assert refused.stderr == "error: --user must be 9 digits (the services' user id rule, e.g. 100000001)\n"
         models, _ = get_json(f"{app}/models", user)
-        assert [m["modelId"] for m in models["models"]] == ["us.anthropic.claude-haiku-4-5-20251001-v1:0"]
+        # The chat model and the title model (titles are metered: the model must be in the catalogue).
+        assert [m["modelId"] for m in models["models"]] == [
+            "us.anthropic.claude-haiku-4-5-20251001-v1:0", "us.amazon.nova-micro-v1:0",
+        ]  # fmt: skip
         assert status_of(f"{app}/models") == 401
         assert status_of(f"{app}/admin/quota/tiers", user) == 403
         tiers, _ = get_json(f"{app}/admin/quota/tiers", admin)

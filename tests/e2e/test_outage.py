@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from tests.support.sandbox import Sandbox
 
 ANSWER_WITHIN_SECONDS = 5.0
+DEV_MODELS = ["us.anthropic.claude-haiku-4-5-20251001-v1:0", "us.amazon.nova-micro-v1:0"]
 RECOVER_WITHIN_SECONDS = 10.0
 CASES_PER_OPERATION = 3
 SESSION_ID = str(uuid.uuid4())
@@ -70,6 +71,15 @@ VALID_INPUTS: dict[tuple[str, str], dict[str, Any]] = {
     ("app-api", "GET /costs/detailed-report"): {"query": {"start_date": "2026-11-01", "end_date": "2026-11-27"}},
     ("app-api", "POST /admin/quota/assignments"): {"body": {"tierId": "tier_basic", "assignmentType": "default_tier"}},
     ("app-api", "POST /admin/quota/tiers"): {"body": {"tierId": "tier_x", "tierName": "X", "monthlyCostLimit": 5}},
+    ("app-api", "POST /admin/quota/overrides"): {
+        "body": {
+            "userId": "100000001",
+            "overrideType": "unlimited",
+            "validFrom": "2026-01-01T00:00:00Z",
+            "validUntil": "2099-01-01T00:00:00Z",
+            "reason": "outage",
+        }
+    },
     ("app-api", "POST /files/presign"): {
         "body": {"sessionId": SESSION_ID, "filename": "notes.txt", "mimeType": "text/plain", "sizeBytes": 10}
     },
@@ -177,7 +187,7 @@ def wait_for_recovery(app: str, token: str) -> float:
     while True:
         status, body = call_json(f"{app}/models", token)
         if status == 200:
-            assert [model["modelId"] for model in body["models"]] == ["us.anthropic.claude-haiku-4-5-20251001-v1:0"]
+            assert [model["modelId"] for model in body["models"]] == DEV_MODELS
             return time.monotonic() - started
         assert time.monotonic() - started < RECOVER_WITHIN_SECONDS, f"GET /models still {status}: {body}"
         time.sleep(0.2)
