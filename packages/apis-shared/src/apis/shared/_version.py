@@ -1,3 +1,3 @@
 """The one version source of apis-shared; the release command rewrites it."""
 
-__version__ = "1.7.0"
+__version__ = "1.7.1"
