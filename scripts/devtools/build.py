@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 import subprocess
+import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,7 +59,9 @@ def build_tree(root: Path, tree_id: str, *, source_date_epoch: int, out_dir: Pat
     with tempfile.TemporaryDirectory(prefix="apis-shared-src-") as scratch:
         source = Path(scratch) / "apis-shared"
         export_tree(root, tree_id, source)
-        command = [*uv_command(), "build", "--no-sources", "--out-dir", str(out_dir)]
+        # The interpreter running this tooling, named outright: resolving `python3` on PATH can run a version
+        # manager's shim (a tree of shell processes) on every build. A pure-Python wheel's bytes do not depend on it.
+        command = [*uv_command(), "build", "--no-sources", "--python", sys.executable, "--out-dir", str(out_dir)]
         if (source / BUILD_CONSTRAINTS).exists():
             command += ["--build-constraint", str(source / BUILD_CONSTRAINTS)]
         command.append(str(source))

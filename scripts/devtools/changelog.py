@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["entry_for", "stamp_release"]
+__all__ = ["breaking_notes", "entry_for", "stamp_release"]
 
 _HEADING = re.compile(r"^## \[(?P<name>[^\]]+)\][^\n]*$", re.MULTILINE)
+_SUBHEADING = re.compile(r"^### (?P<name>[^\n]+)$", re.MULTILINE)
 
 
 def _sections(text: str) -> dict[str, str]:
@@ -39,3 +40,13 @@ def stamp_release(text: str, version: str, date: str) -> str:
         return match[0]
 
     return _HEADING.sub(heading, text)
+
+
+def breaking_notes(entry: str) -> str | None:
+    """The text of an entry's ``### Breaking`` (or ``### Breaking changes``) section, if it has any."""
+    matches = list(_SUBHEADING.finditer(entry))
+    for position, match in enumerate(matches):
+        if match.group("name").strip().lower() in ("breaking", "breaking changes"):
+            end = matches[position + 1].start() if position + 1 < len(matches) else len(entry)
+            return entry[match.end() : end].strip() or None
+    return None

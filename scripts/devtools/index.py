@@ -5,6 +5,8 @@ Policy, enforced by the server's flags:
 - uploads need the htpasswd credentials (``-a update -P htpasswd``); reads are anonymous;
 - no fallback: a name the index does not hold is a 404, never a redirect to PyPI;
 - no overwrite: a file name that exists is refused (pypiserver's default, ``-o`` is never passed).
+- yanked releases (``scripts/yank``) carry ``data-yanked`` on the simple pages (PEP 592;
+  pypiserver lacks it, so ``devtools.index_server`` adds it).
 
 Its data lives in the git-ignored ``.local/index/``: the package files, the
 htpasswd file and the generated upload credentials.
@@ -24,18 +26,26 @@ from typing import TYPE_CHECKING
 
 from devtools.config import Config, load_config
 from devtools.errors import CommandError
-from devtools.proc import BackgroundServer
+from devtools.proc import BackgroundServer, ServerState
 
 if TYPE_CHECKING:
     from pathlib import Path
 
 __all__ = [
+    "STATUS_FOREIGN",
+    "STATUS_STOPPED",
     "IndexClient",
     "UploadCredentials",
     "ensure_credentials",
+    "foreign_index_message",
     "index_server",
+    "refuse_foreign_index",
     "start_index",
 ]
+
+# Exit statuses of `scripts/index status` besides 0 (running).
+STATUS_STOPPED = 3
+STATUS_FOREIGN = 4
 
 UPLOAD_USER = "apis-release"
 _LINK = re.compile(r'href="(?P<href>[^"#]+)(?:#(?P<algo>sha256)=(?P<digest>[0-9a-f]{64}))?"')
@@ -122,15 +132,41 @@ def index_server(config: Config) -> BackgroundServer:
     return BackgroundServer("index", config.run_dir, config.log_dir, f"{config.index_url}/health")
 
 
-def start_index(config: Config) -> bool:
-    """Start the local index unless it already runs; return whether this call started it."""
+def foreign_index_message(config: Config) -> str:
+    """Why the index address cannot be this checkout's index: who holds it, and what our pid file says."""
     server = index_server(config)
-    if server.pid() is not None and server.is_ready():
+    pid = server.pid()
+    recorded = f"names pid {pid}, which does not listen there" if pid is not None else "names no running process"
+    return (
+        f"the address {config.index_host}:{config.index_port} is served by another process, not this checkout's "
+        f"index ({server.foreign_listener()}; the pid file {server.pid_file} {recorded}). Stop that process, "
+        "or move this checkout's index with APIS_INDEX_PORT (and relock the services: their locks record its URL)."
+    )
+
+
+def refuse_foreign_index(config: Config) -> None:
+    """Raise CommandError when another process holds the index address, so nothing talks to an impostor."""
+    if index_server(config).state() is ServerState.FOREIGN:
+        raise CommandError(foreign_index_message(config))
+
+
+def start_index(config: Config) -> bool:
+    """Start the local index unless it already runs; return whether this call started it.
+
+    Refuses (CommandError) when another process already holds the index address.
+    """
+    server = index_server(config)
+    state = server.state()
+    if state is ServerState.RUNNING:
         return False
+    if state is ServerState.FOREIGN:
+        raise CommandError(foreign_index_message(config))
     ensure_credentials(config)
     config.index_packages_dir.mkdir(parents=True, exist_ok=True)
     argv = [
-        sys.executable, "-m", "pypiserver", "run",
+        sys.executable, "-m", "devtools.index_server",
+        "--yank-list", str(config.index_dir / "yanked.json"),
+        "run",
         "--host", config.index_host,
         "--port", str(config.index_port),
         "--passwords", str(config.index_dir / "htpasswd"),
@@ -139,18 +175,28 @@ def start_index(config: Config) -> bool:
         "--hash-algo", "sha256",
         str(config.index_packages_dir),
     ]  # fmt: skip
-    server.start(argv, timeout=30.0)
+    server.start(argv, env={"PYTHONPATH": str(config.root / "scripts")}, timeout=30.0)
     return True
 
 
 def _print_status(config: Config) -> int:
     server = index_server(config)
-    running = server.pid() is not None and server.is_ready()
+    state = server.state()
+    if state is ServerState.FOREIGN:
+        print(f"index: {foreign_index_message(config)}")
+        return STATUS_FOREIGN
+    if state is ServerState.NOT_ANSWERING:
+        print(
+            f"index: not answering at {config.index_simple_url} (pid {server.pid()} from {server.pid_file} "
+            f"is alive; see {server.log_file})"
+        )
+        return STATUS_STOPPED
+    running = state is ServerState.RUNNING
     print(f"index: {'running' if running else 'stopped'} at {config.index_simple_url}")
     if running:
         versions = IndexClient(config.index_url).versions("apis-shared")
         print(f"apis-shared versions: {', '.join(versions) or '(none)'}")
-    return 0 if running else 3
+    return 0 if running else STATUS_STOPPED
 
 
 def _packages_on_disk(directory: Path) -> list[str]:
@@ -162,7 +208,11 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("start", help="start the local index (fill it first with `scripts/index fill`)")
     sub.add_parser("stop", help="stop the local index")
-    sub.add_parser("status", help="say whether it runs and which versions it holds")
+    sub.add_parser(
+        "status",
+        help=f"say whether it runs and which versions it holds; exit {STATUS_STOPPED} when stopped, "
+        f"{STATUS_FOREIGN} when another process holds its address",
+    )
     sub.add_parser("fill", help="rebuild every recorded release from its source and put it on the index")
     sub.add_parser("up", help="fill, then start")
     sub.add_parser("credentials", help="print the upload credentials of the local index")
@@ -178,6 +228,8 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command in ("fill", "up"):
         from devtools.rebuild import fill_index
 
+        if args.command == "up":
+            refuse_foreign_index(config)
         fill_index(config)
         if args.command == "up":
             start_index(config)

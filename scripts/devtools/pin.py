@@ -1,10 +1,10 @@
-"""Move one service's apis-shared pin (and only its pin and lock) to a released version.
+"""Move one service's apis-shared pin (only its pin, lock and pip requirement files) to a released version.
 
     scripts/pin <service> <version>
 
 Upgrading and rolling back are the same command: pin the version you want.
-The version must be a recorded release that the service's internal index
-holds; after locking, the lock must name the internal index and carry the
+The version must be a recorded release, not yanked, that the service's
+internal index holds; after locking, the lock must name the internal index and carry the
 recorded hashes, or the pin is undone.
 """
 
@@ -15,8 +15,9 @@ import os
 import re
 import subprocess
 import tomllib
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from packaging.version import InvalidVersion, Version
 
@@ -25,8 +26,20 @@ from devtools.config import SERVICES, Config, load_config
 from devtools.errors import CommandError
 from devtools.index import IndexClient
 from devtools.records import ReleaseRecord, load_records
+from devtools.requirements import requirements_files, write_requirements
 
-__all__ = ["LockedLibrary", "current_pin", "locked_library", "main", "pin_service", "service_index_url"]
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+__all__ = [
+    "LockedLibrary",
+    "current_pin",
+    "locked_library",
+    "main",
+    "pin_project",
+    "pin_service",
+    "service_index_url",
+]
 
 PROJECT = "apis-shared"
 _PIN = re.compile(r'"apis-shared(?P<extras>\[[^\]]*\])?==(?P<version>[^"]+)"')
@@ -94,15 +107,38 @@ def verify_lock(lock_file: Path, record: ReleaseRecord, index_url: str) -> None:
 
 
 def pin_service(config: Config, service: str, version: str) -> str:
-    """Pin ``service`` to ``version`` and relock; return the version it was on."""
+    """Pin ``service`` to ``version``, relock and rewrite its pip requirement files; return the old pin."""
+    directory = service_dir(config, service)
+    files = [directory / "pyproject.toml", directory / "uv.lock", *requirements_files(config, service)]
+    with restored_on_failure(files):
+        previous = pin_project(config, directory, version)
+        write_requirements(config, service)
+    return previous
+
+
+@contextmanager
+def restored_on_failure(paths: list[Path]) -> Iterator[None]:
+    """Put ``paths`` back as they were (absent ones removed) if the block raises."""
+    originals = {path: path.read_bytes() if path.exists() else None for path in paths}
+    try:
+        yield
+    except BaseException:
+        for path, content in originals.items():
+            if content is None:
+                path.unlink(missing_ok=True)
+            else:
+                path.write_bytes(content)
+        raise
+
+
+def pin_project(config: Config, directory: Path, version: str) -> str:
+    """Pin the uv project in ``directory`` (a service, or a copy of one) to ``version``; return the old pin."""
     try:
         Version(version)
     except InvalidVersion as exc:
         raise CommandError(f"{version!r} is not a version") from exc
-    directory = service_dir(config, service)
     pyproject, lock_file = directory / "pyproject.toml", directory / "uv.lock"
     original_pyproject = pyproject.read_text()
-    original_lock = lock_file.read_text() if lock_file.exists() else None
     previous = current_pin(original_pyproject)
     index_url = service_index_url(original_pyproject)
 
@@ -112,21 +148,21 @@ def pin_service(config: Config, service: str, version: str) -> str:
             f"{PROJECT} {version} is not on the internal index {index_url} "
             f"(it has: {', '.join(available) or 'nothing'}). Release it first with `scripts/release`."
         )
-    record = next((r for r in load_records(config.records_file) if r.version == version), None)
+    records = load_records(config.records_file)
+    record = next((r for r in records if r.version == version), None)
     if record is None:
         raise CommandError(f"{PROJECT} {version} is on the index but has no release record; refusing to pin it")
+    if record.yanked:
+        usable = [r.version for r in records if not r.yanked]
+        raise CommandError(
+            f"{PROJECT} {version} was yanked at {record.yanked_at}: {record.yanked}. "
+            f"Pin another release (not yanked: {', '.join(usable) or 'none'})."
+        )
 
-    pyproject.write_text(_PIN.sub(lambda m: f'"{PROJECT}{m["extras"] or ""}=={version}"', original_pyproject))
-    try:
+    with restored_on_failure([pyproject, lock_file]):
+        pyproject.write_text(_PIN.sub(lambda m: f'"{PROJECT}{m["extras"] or ""}=={version}"', original_pyproject))
         _lock(directory)
         verify_lock(lock_file, record, index_url)
-    except BaseException:
-        pyproject.write_text(original_pyproject)
-        if original_lock is None:
-            lock_file.unlink(missing_ok=True)
-        else:
-            lock_file.write_text(original_lock)
-        raise
     return previous
 
 
@@ -152,7 +188,10 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"{args.service}: apis-shared {previous} -> {args.version} (pin and lock changed; hashes match the record)"
         )
-    print(f"Next: `scripts/test {args.service}`, then commit {directory}/pyproject.toml and {directory}/uv.lock")
+    print(
+        f"Next: `scripts/test {args.service}`, then commit {directory}/pyproject.toml, {directory}/uv.lock "
+        f"and {directory}/requirements"
+    )
     return 0
 
 

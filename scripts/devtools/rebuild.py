@@ -52,6 +52,9 @@ def fill_index(config: Config) -> list[str]:
                 if not target.exists():
                     shutil.copy2(path, target)
         print(f"apis-shared {record.version}: rebuilt from tree {record.source_tree[:12]}, hashes match the record")
+    from devtools.yank import write_yank_list
+
+    write_yank_list(config, records)
     return [record.version for record in records]
 
 

@@ -41,6 +41,9 @@ class ReleaseRecord:
     wheel: Artifact
     sdist: Artifact
     released_at: str
+    # Set by `scripts/yank`: why no pin may choose this release any more, and when.
+    yanked: str | None = None
+    yanked_at: str | None = None
 
     @property
     def artifacts(self) -> tuple[Artifact, Artifact]:
@@ -57,6 +60,8 @@ class ReleaseRecord:
                 wheel=Artifact(**data["wheel"]),
                 sdist=Artifact(**data["sdist"]),
                 released_at=data["released_at"],
+                yanked=data.get("yanked"),
+                yanked_at=data.get("yanked_at"),
             )
         except (KeyError, TypeError) as exc:
             raise CommandError(f"malformed release record {data!r}: {exc}") from exc
@@ -72,11 +77,19 @@ def load_records(path: Path) -> list[ReleaseRecord]:
     return [ReleaseRecord.from_json(entry) for entry in data["releases"]]
 
 
+def _as_json(record: ReleaseRecord) -> dict[str, Any]:
+    data = asdict(record)
+    for optional in ("yanked", "yanked_at"):
+        if data[optional] is None:
+            del data[optional]
+    return data
+
+
 def save_records(path: Path, records: list[ReleaseRecord], *, source_path: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     document = {
         "package": PACKAGE,
         "source_path": source_path,
-        "releases": [asdict(record) for record in records],
+        "releases": [_as_json(record) for record in records],
     }
     path.write_text(json.dumps(document, indent=2) + "\n")

@@ -1,10 +1,12 @@
 """Release apis-shared: bump, build reproducibly, check, publish, record.
 
-    scripts/release patch|minor|major [--index-url URL]
+    scripts/release patch|minor|major [--index-url URL] [--timings]
 
 Refuses, with nothing published and the tree as it was, when: the working
 tree is dirty; the version is already recorded or on the index; CHANGELOG.md
-has no entry for it; a check fails (twine, wheel contents, reproducibility,
+has no entry for it; a patch or minor would break the public API of the last
+release (each broken symbol is named; see scripts/api-check); a major has no
+``### Breaking`` section with migration notes; a check fails (twine, wheel contents, reproducibility,
 smoke import); the index cannot be reached or refuses the upload.
 
 On success it leaves one commit, "release: apis-shared X.Y.Z" (version,
@@ -19,14 +21,18 @@ import re
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
 
 from packaging.version import Version
 
-from devtools import changelog
+from devtools import api_guard, changelog
 from devtools.build import BuiltDistributions, build_tree, uv_command
 from devtools.config import Config, load_config
 from devtools.errors import CommandError
@@ -34,12 +40,47 @@ from devtools.git import git, is_dirty
 from devtools.index import IndexClient, UploadCredentials, ensure_credentials
 from devtools.records import ReleaseRecord, load_records, save_records
 
-__all__ = ["PROJECT", "bump", "check_wheel_contents", "main", "read_version", "run_check"]
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator, Mapping
+
+__all__ = [
+    "PROJECT",
+    "TIMING_PREFIX",
+    "PhaseTimer",
+    "bump",
+    "check_wheel_contents",
+    "main",
+    "read_version",
+    "run_check",
+    "run_concurrently",
+]
 
 PROJECT = "apis-shared"
 VERSION_FILE = "src/apis/shared/_version.py"
 _VERSION_LINE = re.compile(r'^__version__ = "(?P<version>[^"]+)"$', re.MULTILINE)
 _BACKEND = re.compile(r'requires = \["(?P<backend>hatchling==[^"]+)"\]')
+# `scripts/release --timings` (or APIS_RELEASE_TIMINGS=1) prints one stderr line per phase:
+# "release-timing <phase> <seconds>"; scripts/bench-release reads them.
+TIMING_PREFIX = "release-timing"
+T = TypeVar("T")
+
+
+class PhaseTimer:
+    """Wall-clock seconds of the release's phases, printed to stderr as each ends when enabled."""
+
+    def __init__(self, *, enabled: bool) -> None:
+        self.enabled = enabled
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def phase(self, name: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            if self.enabled:
+                with self._lock:
+                    print(f"{TIMING_PREFIX} {name} {time.perf_counter() - started:.3f}", file=sys.stderr, flush=True)
 
 
 def read_version(library_dir: Path) -> str:
@@ -85,8 +126,9 @@ def check_wheel_contents(wheel: Path, version: str) -> None:
 class Release:
     """One run of the release command."""
 
-    def __init__(self, config: Config, part: str, *, index_url: str) -> None:
+    def __init__(self, config: Config, part: str, *, index_url: str, timer: PhaseTimer | None = None) -> None:
         self.config = config
+        self.timer = timer or PhaseTimer(enabled=False)
         self.part = part
         self.index = IndexClient(index_url)
         self.upload_url = index_url.rstrip("/").removesuffix("/simple") + "/"
@@ -97,14 +139,17 @@ class Release:
         current = read_version(self.library)
         version = bump(current, self.part)
         records = load_records(self.config.records_file)
-        self._refuse_unready(version, records)
+        with self.timer.phase("refuse-unready"):
+            self._refuse_unready(version, records)
         credentials = self._credentials()
         epoch = int(time.time())
         try:
-            tree = self._stage_source(version)
+            with self.timer.phase("stage"):
+                tree = self._stage_source(version)
             with tempfile.TemporaryDirectory(prefix="apis-release-") as scratch:
                 built = self._build_and_check(tree, version, epoch, Path(scratch))
-                self._upload(built, credentials)
+                with self.timer.phase("upload"):
+                    self._upload(built, credentials)
                 record = ReleaseRecord(
                     version=version,
                     source_tree=tree,
@@ -114,14 +159,16 @@ class Release:
                     sdist=built.artifacts()[1],
                     released_at=datetime.fromtimestamp(epoch, tz=UTC).isoformat().replace("+00:00", "Z"),
                 )
-                self._verify_published(record)
+                with self.timer.phase("verify-published"):
+                    self._verify_published(record)
         except BaseException:
             self._restore()
             raise
-        save_records(self.config.records_file, [*records, record], source_path=self.config.library_source_path)
-        git(self.config.root, "add", str(self.config.records_file))
-        git(self.config.root, "commit", "--quiet", "-m", f"release: {PROJECT} {version}")
-        git(self.config.root, "tag", "-a", f"{PROJECT}-v{version}", "-m", f"{PROJECT} {version}")
+        with self.timer.phase("record-commit-tag"):
+            save_records(self.config.records_file, [*records, record], source_path=self.config.library_source_path)
+            git(self.config.root, "add", str(self.config.records_file))
+            git(self.config.root, "commit", "--quiet", "-m", f"release: {PROJECT} {version}")
+            git(self.config.root, "tag", "-a", f"{PROJECT}-v{version}", "-m", f"{PROJECT} {version}")
         return record
 
     def _refuse_unready(self, version: str, records: list[ReleaseRecord]) -> None:
@@ -137,9 +184,21 @@ class Release:
                 f"CHANGELOG.md has no entry for {version}: add your notes under `## [Unreleased]` "
                 f"(or `## [{version}]`), commit, and run the release again"
             )
+        self._refuse_incompatible(notes)
         existing = self.index.versions(PROJECT)
         if version in existing:
             raise CommandError(f"{PROJECT} {version} already exists on the index {self.index.base_url}")
+
+    def _refuse_incompatible(self, notes: str) -> None:
+        report = api_guard.check_working_tree(self.config)
+        if report.breaks and self.part != "major":
+            raise CommandError(api_guard.undeclared_breaks_message(report, release_part=self.part))
+        if self.part == "major" and not changelog.breaking_notes(notes):
+            found = f" ({len(report.breaks)} incompatible change(s) found)" if report.breaks else ""
+            raise CommandError(
+                f"a major release needs a `### Breaking` section with migration notes in its changelog entry{found}: "
+                "say what each user of the library must change"
+            )
 
     def _credentials(self) -> UploadCredentials:
         username = os.environ.get("TWINE_USERNAME")
@@ -159,30 +218,50 @@ class Release:
         return git(self.config.root, "write-tree", f"--prefix={self.config.library_source_path}/").strip()
 
     def _build_and_check(self, tree: str, version: str, epoch: int, scratch: Path) -> BuiltDistributions:
-        built = build_tree(self.config.root, tree, source_date_epoch=epoch, out_dir=scratch / "dist")
-        again = build_tree(self.config.root, tree, source_date_epoch=epoch, out_dir=scratch / "again")
+        # Two independent builds (each from its own export of the tree, in its own process) run side by side;
+        # comparing their bytes is what proves the release reproducible, not their order.
+        builds = {
+            "build": lambda: build_tree(self.config.root, tree, source_date_epoch=epoch, out_dir=scratch / "dist"),
+            "build-again": lambda: build_tree(
+                self.config.root, tree, source_date_epoch=epoch, out_dir=scratch / "again"
+            ),
+        }
+        with self.timer.phase("builds"):
+            built, again = run_concurrently(builds, self.timer).values()
         if built.artifacts() != again.artifacts():
             raise CommandError(f"two builds of tree {tree} differ; the release would not be reproducible")
-        check_wheel_contents(built.wheel, version)
-        run_check(
-            [sys.executable, "-m", "check_wheel_contents", "--toplevel", "apis", str(built.wheel)],
-            "check-wheel-contents",
-        )
-        run_check([sys.executable, "-m", "twine", "check", "--strict", str(built.wheel), str(built.sdist)], "twine")
-        self._smoke_import(built.wheel, version, scratch / "smoke")
+        with self.timer.phase("content-check"):
+            check_wheel_contents(built.wheel, version)
+        # The checks read the built files and write only to their own scratch, so none depends on another;
+        # every one must pass before anything is uploaded.
+        checks = {
+            "check-wheel-contents": lambda: run_check(
+                [sys.executable, "-m", "check_wheel_contents", "--toplevel", "apis", str(built.wheel)],
+                "check-wheel-contents",
+            ),
+            "twine-check": lambda: run_check(
+                [sys.executable, "-m", "twine", "check", "--strict", str(built.wheel), str(built.sdist)], "twine"
+            ),
+            "smoke": lambda: self._smoke_import(built.wheel, version, scratch / "smoke"),
+        }
+        with self.timer.phase("checks"):
+            run_concurrently(checks, self.timer)
         return built
 
     def _smoke_import(self, wheel: Path, version: str, venv: Path) -> None:
         env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never"}
-        run_check([*uv_command(), "venv", "--quiet", "--python", sys.executable, str(venv)], "smoke venv", env=env)
+        with self.timer.phase("smoke-venv"):
+            run_check([*uv_command(), "venv", "--quiet", "--python", sys.executable, str(venv)], "smoke venv", env=env)
         python = venv / "bin" / "python"
         install = [*uv_command(), "pip", "install", "--quiet", "--python", str(python), f"{wheel}[fastapi]"]
-        run_check(install, "smoke install", env=env)
+        with self.timer.phase("smoke-install"):
+            run_check(install, "smoke install", env=env)
         probe = (
             "import apis.shared, apis.shared.errors, apis.shared.http, apis.shared.observability;"
             f"assert apis.shared.__version__ == {version!r}, apis.shared.__version__"
         )
-        run_check([str(python), "-c", probe], "smoke import")
+        with self.timer.phase("smoke-import"):
+            run_check([str(python), "-c", probe], "smoke import")
 
     def _upload(self, built: BuiltDistributions, credentials: UploadCredentials) -> None:
         env = {**os.environ, "TWINE_USERNAME": credentials.username, "TWINE_PASSWORD": credentials.password}
@@ -213,6 +292,30 @@ class Release:
         git(self.config.root, "checkout", "--", *paths)
 
 
+def run_concurrently(tasks: Mapping[str, Callable[[], T]], timer: PhaseTimer | None = None) -> dict[str, T]:
+    """Run each task in its own thread (they wait on subprocesses) and return their results by name.
+
+    Every task runs to its end. When any raised a CommandError, one CommandError carrying each
+    failure's message, in the order of ``tasks``, is raised; any other exception is re-raised as is.
+    """
+    phases = timer or PhaseTimer(enabled=False)
+
+    def timed(name: str, task: Callable[[], T]) -> T:
+        with phases.phase(name):
+            return task()
+
+    # Leaving the block waits for every task, so no check is still writing when a refusal cleans up.
+    with ThreadPoolExecutor(max_workers=len(tasks) or 1) as pool:
+        futures = {name: pool.submit(timed, name, task) for name, task in tasks.items()}
+    failures = [error for future in futures.values() if (error := future.exception()) is not None]
+    unexpected = [error for error in failures if not isinstance(error, CommandError)]
+    if unexpected:
+        raise unexpected[0]
+    if failures:
+        raise CommandError("\n".join(str(error) for error in failures))
+    return {name: future.result() for name, future in futures.items()}
+
+
 def run_check(command: list[str], what: str, *, env: dict[str, str] | None = None) -> None:
     result = subprocess.run(command, capture_output=True, text=True, check=False, env=env)
     if result.returncode != 0:
@@ -228,9 +331,17 @@ def main(argv: list[str] | None = None) -> int:
         default=os.environ.get("APIS_RELEASE_INDEX_URL"),
         help="the index to publish to (default: the local index); credentials from TWINE_USERNAME/TWINE_PASSWORD",
     )
+    parser.add_argument(
+        "--timings",
+        action="store_true",
+        default=os.environ.get("APIS_RELEASE_TIMINGS", "") not in ("", "0"),
+        help=f"print each phase's seconds to stderr as `{TIMING_PREFIX} PHASE SECONDS` (also APIS_RELEASE_TIMINGS=1)",
+    )
     args = parser.parse_args(argv)
     config = load_config()
-    record = Release(config, args.part, index_url=args.index_url or config.index_url).run()
+    timer = PhaseTimer(enabled=args.timings)
+    with timer.phase("total"):
+        record = Release(config, args.part, index_url=args.index_url or config.index_url, timer=timer).run()
     print(f"released {PROJECT} {record.version}")
     print(f"  source tree  {record.source_tree}")
     print(f"  {record.wheel.filename}  sha256 {record.wheel.sha256}")

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from tests.release.test_release_refusals import with_unreleased_notes
+from tests.support.sandbox import pin_files
 
 if TYPE_CHECKING:
     import subprocess
@@ -85,8 +86,7 @@ def test_two_services_on_two_versions_each_pass_their_own_tests(
     pinned = sandbox.script("pin", "app-api", patch)
     assert pinned.returncode == 0, pinned.stdout + pinned.stderr
     assert f"apis-shared {before} -> {patch}" in pinned.stdout
-    changed = sorted(line[3:] for line in sandbox.status().splitlines())
-    assert changed == ["services/app-api/pyproject.toml", "services/app-api/uv.lock"], "pin touches one service only"
+    assert sandbox.changed_files() == pin_files("app-api"), "pin touches one service only"
     sandbox.commit_all(f"app-api takes apis-shared {patch}")
 
     assert imported_version(sandbox, "app-api") == patch

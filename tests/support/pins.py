@@ -11,8 +11,10 @@ import apis.shared
 
 ROOT = Path(__file__).resolve().parents[2]
 LIBRARY_SOURCE = ROOT / "packages" / "apis-shared" / "src"
-# Set by `scripts/test` when it runs a service's tests against the working-tree
-# library (`uv run --with-editable`) instead of the service's pinned wheel.
+# Set by `scripts/test` and `scripts/matrix`: "editable" when a service's tests
+# run against the working-tree library (`uv run --with-editable`), "release:X.Y.Z"
+# when they run on a copy of the service pinned to another release; unset (or
+# empty) on the service's own pin.
 EDITABLE_ENV = "APIS_SHARED_UNDER_TEST"
 
 
@@ -27,8 +29,12 @@ def assert_runs_on_its_pin(service: str) -> None:
     """The imported library is the pinned release, or the working tree when testing an unreleased library."""
     imported_from = Path(apis.shared.__file__).resolve()
     assert apis.shared.__version__ == version("apis-shared")
-    if os.environ.get(EDITABLE_ENV) == "editable":
+    under_test = os.environ.get(EDITABLE_ENV, "")
+    if under_test == "editable":
         assert imported_from.is_relative_to(LIBRARY_SOURCE), imported_from
+    elif under_test.startswith("release:"):
+        assert apis.shared.__version__ == under_test.removeprefix("release:")
+        assert not imported_from.is_relative_to(LIBRARY_SOURCE), f"{service} must test the released wheel"
     else:
         assert apis.shared.__version__ == pinned_version(service)
         assert not imported_from.is_relative_to(LIBRARY_SOURCE), f"{service} must test its pinned wheel"

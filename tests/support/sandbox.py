@@ -136,12 +136,26 @@ class Sandbox:
         assert match
         return match.group(1)
 
+    def changed_files(self) -> list[str]:
+        return sorted(line[3:] for line in self.status().splitlines())
+
     def recorded_versions(self) -> list[str]:
         records = json.loads((self.root / "releases" / "apis-shared.json").read_text())["releases"]
         return [record["version"] for record in records]
 
     def stop_servers(self) -> None:
         self.script("dev", "down", "--all")
+
+
+def pin_files(service: str) -> list[str]:
+    """What `scripts/pin` may change: the service's pin, lock and pip requirement files."""
+    directory = f"services/{service}"
+    return [
+        f"{directory}/pyproject.toml",
+        f"{directory}/requirements/internal.txt",
+        f"{directory}/requirements/public.txt",
+        f"{directory}/uv.lock",
+    ]
 
 
 def make_sandbox(tmp: Path) -> Sandbox:
@@ -152,6 +166,16 @@ def make_sandbox(tmp: Path) -> Sandbox:
     _overlay_working_tree(ROOT, clone)
     sandbox.commit_all("sandbox: working tree of the checkout under test")
     sandbox.script("index", "up", check=True)
+    try:
+        _point_services_at_own_index(sandbox)
+    except BaseException:
+        # A half-made sandbox must not leave its index listening after the test run.
+        sandbox.stop_servers()
+        raise
+    return sandbox
+
+
+def _point_services_at_own_index(sandbox: Sandbox) -> None:
     for service in SERVICES:
         pyproject = sandbox.service_file(service, "pyproject.toml")
         pyproject.write_text(pyproject.read_text().replace(DEV_INDEX_URL, sandbox.index_url))
@@ -162,8 +186,8 @@ def make_sandbox(tmp: Path) -> Sandbox:
         sandbox.run(
             sandbox.env["APIS_UV"], "lock", "--check", "--quiet", "--project", str(pyproject.parent), check=True
         )
+    sandbox.script("requirements", *SERVICES, check=True)
     sandbox.commit_all(f"sandbox: services use the index on port {sandbox.index_port}")
-    return sandbox
 
 
 @contextmanager
