@@ -42,6 +42,7 @@ __all__ = [
     "breaking_changes",
     "check_working_tree",
     "main",
+    "tree_version",
     "undeclared_breaks_message",
 ]
 
@@ -194,6 +195,23 @@ def undeclared_breaks_message(report: ApiReport, *, release_part: str | None = N
         "add a `### Breaking` section with migration notes under `## [Unreleased]` in "
         "packages/apis-shared/CHANGELOG.md and run `scripts/release major`."
     )
+
+
+def tree_version(config: Config) -> str:
+    """The version the working tree will be released as, as far as its line goes.
+
+    The version file says the last release; when the changelog's ``[Unreleased]``
+    section declares breaking changes, the tree is already the next major
+    (``2.0.0.dev0`` after 1.7.1), so a service still on 1.x is not tested
+    against it as if it were a compatible update.
+    """
+    from devtools.release import read_version
+
+    version = Version(read_version(config.library_dir))
+    text = (config.library_dir / "CHANGELOG.md").read_text()
+    if changelog.breaking_notes(changelog.entry_for(text, "Unreleased") or ""):
+        return f"{version.major + 1}.0.0.dev0"
+    return str(version)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -30,12 +30,12 @@ from pathlib import Path
 
 from packaging.version import Version
 
+from devtools.api_guard import tree_version
 from devtools.build import uv_command
 from devtools.config import SERVICES, Config, load_config
 from devtools.errors import CommandError
 from devtools.pin import pin_project
 from devtools.records import load_records
-from devtools.release import read_version
 from devtools.versions import newest_release, pinned_versions
 
 __all__ = ["CELLS", "Cell", "CellResult", "main", "must_pass", "render_matrix", "run_matrix"]
@@ -130,7 +130,7 @@ def run_matrix(config: Config, services: list[str], cells: list[str], pytest_arg
     """Run each requested cell of each service; a newest cell equal to the pin is not run twice."""
     pins = pinned_versions(config)
     newest = newest_release(load_records(config.records_file))
-    tree = read_version(config.library_dir)
+    tree = tree_version(config)
     results: list[CellResult] = []
     with tempfile.TemporaryDirectory(prefix="apis-matrix-") as scratch:
         run = MatrixRun(config, Path(scratch), pytest_args)

@@ -17,14 +17,14 @@ from botocore.exceptions import ClientError
 from apis.shared.assistants import ASSISTANTS_TABLE
 from apis.shared.auth import OIDC_STATE_TABLE
 from apis.shared.aws import client_config, client_error_code, create_table
-from apis.shared.files import USER_FILES_TABLE
-from apis.shared.models import (
+from apis.shared.catalog import (
     MANAGED_MODELS_TABLE,
     ManagedModelCreate,
     ManagedModelRepository,
     ManagedModelService,
-    ModelProvider,
+    ProviderKind,
 )
+from apis.shared.files import USER_FILES_TABLE
 from apis.shared.quota import (
     COST_RECORDS_TABLE,
     COST_SUMMARY_TABLE,
@@ -104,7 +104,7 @@ def browser_cors_rules(origins: Sequence[str]) -> list[dict[str, Any]]:
 DEV_MODEL = ManagedModelCreate(
     model_id="us.anthropic.claude-haiku-4-5-20251001-v1:0",
     model_name="Claude Haiku 4.5",
-    provider=ModelProvider.BEDROCK,
+    provider=ProviderKind.BEDROCK,
     provider_name="Anthropic",
     input_modalities=["TEXT", "IMAGE", "DOCUMENT"],
     output_modalities=["TEXT"],
@@ -121,7 +121,7 @@ DEV_MODEL = ManagedModelCreate(
 DEV_TITLE_MODEL = ManagedModelCreate(
     model_id="us.amazon.nova-micro-v1:0",
     model_name="Nova Micro",
-    provider=ModelProvider.BEDROCK,
+    provider=ProviderKind.BEDROCK,
     provider_name="Amazon",
     input_modalities=["TEXT"],
     output_modalities=["TEXT"],

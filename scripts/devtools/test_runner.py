@@ -18,7 +18,8 @@ Steps:
                  fuzzing included; coverage of apis.inference_api >= its floor
   compat         each service's tests against the working-tree library (--with-editable),
                  without the fuzzing the service steps already ran; a service pinned to
-                 another major line than the working tree is left out (it moves by major)
+                 another major line than the working tree (a declared ### Breaking makes it
+                 the next major) is left out: it moves by a major upgrade
   release        tests/release: release, pin, rollback, rebuild, index policy
   e2e            tests/e2e: the dev stack from `scripts/dev`, the AWS outage
 
@@ -49,12 +50,12 @@ from typing import TYPE_CHECKING
 
 from packaging.version import Version
 
+from devtools.api_guard import tree_version
 from devtools.build import uv_command
 from devtools.config import SERVICES, Config, load_config
 from devtools.errors import CommandError
 from devtools.index import index_server, start_index
 from devtools.rebuild import fill_index
-from devtools.release import read_version
 from devtools.versions import pinned_versions
 
 if TYPE_CHECKING:
@@ -238,7 +239,7 @@ class Runner:
 
     def step_compat(self) -> None:
         library = str(self.config.library_dir)
-        tree = Version(read_version(self.config.library_dir))
+        tree = Version(tree_version(self.config))
         for service, pin in pinned_versions(self.config).items():
             if Version(pin).major != tree.major:
                 print(f"\n=== compat-{service}: left out: it pins {pin}, the working tree is {tree} (another major)")

@@ -30,7 +30,7 @@ import pytest
 from moto.server import ThreadedMotoServer
 
 from apis.shared.aws import client_config, create_table
-from apis.shared.models import ManagedModelCreate, ManagedModelRepository, ManagedModelService, ModelProvider
+from apis.shared.catalog import ManagedModelCreate, ManagedModelRepository, ManagedModelService, ProviderKind
 from apis.shared.quota import (
     QuotaAssignmentCreate,
     QuotaAssignmentType,
@@ -116,7 +116,7 @@ def _seed(aws: str) -> None:
                                                    assignment_type=QuotaAssignmentType.DIRECT_USER),
                              created_by="test")  # fmt: skip
     ManagedModelService(ManagedModelRepository(client, "managed-models")).create(ManagedModelCreate(
-        model_id=MODEL_ID, model_name="Claude Haiku 4.5", provider=ModelProvider.BEDROCK, provider_name="Anthropic",
+        model_id=MODEL_ID, model_name="Claude Haiku 4.5", provider=ProviderKind.BEDROCK, provider_name="Anthropic",
         input_modalities=["TEXT"], output_modalities=["TEXT"], max_input_tokens=200_000, max_output_tokens=1024,
         available_to_roles=["Faculty"], input_price_per_million_tokens=Decimal(1),
         output_price_per_million_tokens=Decimal(5),

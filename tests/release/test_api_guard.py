@@ -7,9 +7,16 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from devtools.api_guard import ApiBreak, ApiReport, baseline_record, breaking_changes, undeclared_breaks_message
+from devtools.api_guard import (
+    ApiBreak,
+    ApiReport,
+    baseline_record,
+    breaking_changes,
+    tree_version,
+    undeclared_breaks_message,
+)
 from devtools.changelog import breaking_notes
-from devtools.config import load_config
+from devtools.config import Config, load_config
 from devtools.errors import CommandError
 from devtools.records import Artifact, ReleaseRecord, load_records
 from tests.support.sandbox import ROOT
@@ -146,3 +153,22 @@ def test_the_baseline_is_the_highest_recorded_version_or_the_one_asked_for() -> 
 )
 def test_breaking_notes_are_the_text_of_the_breaking_section(entry: str, expected: str | None) -> None:
     assert breaking_notes(entry) == expected
+
+
+@pytest.mark.parametrize(
+    ("unreleased", "expected"),
+    [
+        ("### Added\n\n- `x`.", "1.7.1"),
+        ("", "1.7.1"),
+        ("### Breaking\n\n- `x` is gone: use `y`.", "2.0.0.dev0"),
+        ("### Breaking\n\n### Added\n\n- `x`.", "1.7.1"),
+    ],
+)
+def test_a_declared_break_makes_the_tree_the_next_major(tmp_path: Path, unreleased: str, expected: str) -> None:
+    config = Config(root=tmp_path, index_host="127.0.0.1", index_port=1, aws_port=1)
+    version_file = config.library_dir / "src" / "apis" / "shared" / "_version.py"
+    version_file.parent.mkdir(parents=True)
+    version_file.write_text('__version__ = "1.7.1"\n')
+    changelog = f"# Changelog\n\n## [Unreleased]\n\n{unreleased}\n\n## [1.7.1] - 2026-11-27\n\n### Fixed\n\n- z\n"
+    (config.library_dir / "CHANGELOG.md").write_text(changelog)
+    assert tree_version(config) == expected

@@ -13,13 +13,12 @@ import apis.shared
 PUBLIC_PACKAGES = {
     "apis.shared": {"__version__"},
     "apis.shared.errors": {
-        "ApisError", "AuthenticationError", "BadRequestError", "ClosingEvent", "ConflictError",
-        "ConversationalErrorEvent", "DependencyTimeoutError", "DependencyUnavailableError", "ErrorCode",
+        "ApisError", "AuthenticationError", "BadRequestError", "ConflictError", "DependencyTimeoutError",
+        "DependencyUnavailableError", "ErrorCode", "ErrorKind", "ErrorSpec",
         "ErrorDetail", "InputValidationError", "InternalError", "ModelInvocationError", "NotFoundError",
-        "PermissionDeniedError", "QuotaExceededError", "RateLimitExceededError", "StreamErrorEvent",
-        "build_conversational_error_event", "conversational_error_for", "conversational_error_frames",
+        "PermissionDeniedError", "QuotaExceededError", "RateLimitExceededError",
         "create_error_response",
-        "default_status_for", "error_detail_from_exception", "format_sse", "http_status_to_error_code",
+        "error_detail_from_exception", "http_status_to_error_code", "kind_for_code",
     },
     "apis.shared.http": {
         "LOCAL_WEB_CLIENT_ORIGINS", "REQUEST_ID_HEADER", "CorsConfigurationError", "CorsPolicy", "CorsSettings",
@@ -35,7 +34,7 @@ PUBLIC_PACKAGES = {
     },
     "apis.shared.auth": {
         "ACCEPTED_ALGORITHMS", "DEVELOPMENT_USER", "OIDC_STATE_TABLE", "AuthConfig", "AuthConfigurationError",
-        "AuthMode", "Authenticator", "ClaimNames", "DynamoDBStateStore", "InMemoryStateStore", "InsufficientScopeError",
+        "AuthMode", "Authenticator", "ClaimNames", "DynamoDBStateStore", "InsufficientScopeError",
         "JwksCache", "JwtValidator", "OIDCStateData", "RoleRequiredError", "StateStore", "TokenAlgorithmError",
         "TokenAudienceError", "TokenClaimsError", "TokenExpiredError", "TokenIssuerError", "TokenMalformedError",
         "TokenMissingError", "TokenNotYetValidError", "TokenSignatureError", "UnknownSigningKeyError", "User",
@@ -56,12 +55,12 @@ PUBLIC_PACKAGES = {
     "apis.shared.quota": {
         "COST_RECORDS_TABLE", "COST_SUMMARY_TABLE", "QUOTAS_TABLE", "QUOTA_EVENTS_TABLE", "UNLIMITED_THRESHOLD",
         "ActionOnLimit", "AssignmentNotFoundError", "CostRecord", "CostRepository", "CostSummary", "ModelCost",
-        "Money", "OverrideNotFoundError", "PeriodType", "PricingSnapshot", "QuotaAssignment", "QuotaAssignmentCreate",
+        "OverrideNotFoundError", "PeriodType", "PricingSnapshot", "QuotaAssignment", "QuotaAssignmentCreate",
         "QuotaAssignmentType", "QuotaAssignmentUpdate", "QuotaCheckResult", "QuotaChecker", "QuotaEvent",
-        "QuotaEventRepository", "QuotaEventType", "QuotaExceededEvent", "QuotaOverride", "QuotaOverrideCreate",
+        "QuotaEventRepository", "QuotaEventType", "QuotaOverride", "QuotaOverrideCreate",
         "QuotaOverrideType", "QuotaOverrideUpdate", "QuotaRepository", "QuotaResolver", "QuotaTier",
-        "QuotaTierCreate", "QuotaTierUpdate", "QuotaWarningEvent", "ResolvedQuota", "TierInUseError",
-        "TierNotFoundError", "TokenUsage", "WarningLevel", "build_quota_exceeded_event", "build_quota_warning_event",
+        "QuotaTierCreate", "QuotaTierUpdate", "ResolvedQuota", "TierInUseError",
+        "TierNotFoundError", "TokenUsage", "WarningLevel",
         "domain_matches", "message_cost", "period_key",
         "DailyCost", "ModelUsage", "UserCostTotal", "cost_sort_key", "summarize_model_usage",
         "DEFAULT_RESERVATION_SECONDS", "QuotaAdmission", "QuotaReservation", "QuotaReservationRepository",
@@ -73,19 +72,33 @@ PUBLIC_PACKAGES = {
         "MessageContent", "MessageMetadata", "MessagePage", "MessageResponse", "MessageTokenUsage",
         "MessagesListResponse", "ModelInfo", "SessionMetadata", "SessionMetadataResponse", "SessionNotFoundError",
         "SessionPage", "SessionPreferences", "SessionService", "SessionStatus", "SessionStore",
-        "SessionsListResponse", "UpdateSessionMetadataRequest", "get_session_metadata", "list_user_sessions",
-        "store_session_metadata", "utc_timestamp", "TurnInProgressError",
+        "SessionsListResponse", "UpdateSessionMetadataRequest", "get_session_metadata", "TurnInProgressError",
     },
-    "apis.shared.models": {
+    "apis.shared.catalog": {
         "MANAGED_MODELS_TABLE", "MODEL_ID_INDEX", "DuplicateModelIdError", "ManagedModel", "ManagedModelCreate",
         "ManagedModelNotFoundError", "ManagedModelRepository", "ManagedModelService", "ManagedModelUpdate",
-        "ManagedModelsListResponse", "ModelProvider", "can_access_model", "get_managed_model", "list_managed_models",
-        "BedrockModelProvider", "ChatTurn", "ContentBlock", "DocumentBlock", "ImageBlock", "LocalModelProvider",
-        "ModelAccessDeniedError", "ModelEvent", "ModelInvocationError", "ModelProviderProtocol", "ModelRequest",
-        "ModelRequestInvalidError", "ModelThrottledError", "ModelTimeoutError", "ModelUnavailableError",
-        "ProviderConfigurationError", "StreamStop", "TextBlock", "TextDelta", "UsageReport", "translate_bedrock_error",
-        "ModelNotConfiguredError", "ResolvedModel",
+        "ManagedModelsListResponse", "ModelNotConfiguredError", "ProviderKind", "ResolvedModel", "can_access_model",
     },
+    "apis.shared.providers": {
+        "BedrockModelProvider", "ChatTurn", "ContentBlock", "DocumentBlock", "ImageBlock", "LocalModelProvider",
+        "ModelAccessDeniedError", "ModelEvent", "ModelInvocationError", "ModelProvider", "ModelRequest",
+        "ModelRequestInvalidError", "ModelThrottledError", "ModelTimeoutError", "ModelUnavailableError",
+        "ProviderConfigurationError", "StreamStop", "TextBlock", "TextDelta", "UsageReport",
+    },
+    "apis.shared.streaming": {
+        "AnswerCollector", "ClosingEvent", "ConversationalErrorEvent", "QuotaExceededEvent", "QuotaWarningEvent",
+        "build_conversational_error_event", "build_quota_exceeded_event", "build_quota_warning_event",
+        "citation_frame", "content_block_delta", "content_block_start", "content_block_stop",
+        "conversational_error_for", "conversational_error_frames", "done_frame", "format_sse", "message_start",
+        "message_stop", "metadata_frame", "model_answer_frames",
+    },
+    "apis.shared.timestamps": {"format_utc", "parse_utc", "utc_timestamp"},
+    "apis.shared.money": {"Money"},
+    "apis.shared.settings": {"Environment", "ServiceSettings"},
+    "apis.shared.composition": {
+        "AwsClients", "build_authenticator", "build_clients", "build_knowledge_base", "build_model_provider",
+    },
+    "apis.shared.tables": {"SESSIONS_METADATA_TABLE", "USER_TIMESTAMP_INDEX"},
     "apis.shared.metering": {
         "CHARS_PER_TOKEN", "IMAGE_TOKENS", "IMAGE_TOKEN_BOUND", "CallPurpose", "Charge", "MeteredCall", "ModelMeter",
         "cost_bound", "estimated_input_tokens", "estimated_tokens", "estimated_usage", "input_token_bound",
@@ -95,7 +108,7 @@ PUBLIC_PACKAGES = {
         "FileListResponse", "FileMetadata", "FileNotReadyError", "FileQuotaExceededError", "FileResolver",
         "FileResponse", "FileStatus", "FileTooLargeError", "FileUploadService", "InvalidFileTypeError",
         "PresignRequest", "PresignResponse", "QuotaResponse", "ResolvedFileContent", "TooManyFilesError",
-        "UploadNotFoundError", "get_file_resolver", "resolve_mime_type",
+        "UploadNotFoundError", "resolve_mime_type",
         "FileNotUploadedError", "StoredFileTooLargeError", "UploadRefusedError", "read_object_within",
         "stored_object_size",
     },
@@ -106,9 +119,8 @@ PUBLIC_PACKAGES = {
         "CreateAssistantDraftRequest", "CreateAssistantRequest", "Document", "DocumentNotFoundError",
         "DocumentService", "DocumentStatus", "DocumentUploadRequest", "DocumentUploadResponse",
         "DocumentsListResponse", "KnowledgeBase", "LocalKnowledgeBase", "S3VectorsKnowledgeBase", "SearchHit",
-        "ShareAssistantRequest", "UnsupportedDocumentError", "UpdateAssistantRequest", "assistant_exists",
-        "augment_prompt_with_context", "chunk_text", "extract_text", "get_assistant_with_access_check",
-        "mark_share_as_interacted", "search_assistant_knowledgebase_with_formatting", "visible_to",
+        "ShareAssistantRequest", "UnsupportedDocumentError", "UpdateAssistantRequest",
+        "augment_prompt_with_context", "chunk_text", "extract_text", "visible_to",
     },
     "apis.shared.observability": {
         "JsonLogFormatter", "RequestIdLogFilter", "bind_request_id", "configure_logging", "get_request_id",
@@ -152,6 +164,11 @@ def _modules_after(statement: str) -> set[str]:
 def test_importing_the_package_is_cheap() -> None:
     loaded = _modules_after("import apis.shared")
     assert not {"fastapi", "starlette", "boto3", "botocore", "pydantic"} & loaded
+
+
+def test_errors_do_not_import_the_stream() -> None:
+    loaded = _modules_after("import apis.shared.errors")
+    assert not {name for name in loaded if name.startswith("apis.shared.streaming")}
 
 
 def test_errors_need_no_web_framework_or_aws_sdk() -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
 from apis.shared.assistants import (
@@ -18,9 +16,6 @@ from apis.shared.assistants import (
     CreateAssistantRequest,
     ShareAssistantRequest,
     UpdateAssistantRequest,
-    assistant_exists,
-    get_assistant_with_access_check,
-    mark_share_as_interacted,
 )
 from tests.support.aws import table
 from tests.support.faults import FAULT_IDS, FAULTS, Fault, assert_fault, inject_fault
@@ -138,19 +133,6 @@ def test_delete_removes_the_assistant_and_its_shares(service: AssistantService) 
     service.delete(assistant.assistant_id, OWNER)
     assert not service.exists(assistant.assistant_id)
     assert service.list_for_user(FRIEND, FRIEND_EMAIL).assistants == []
-
-
-def test_the_seed_functions(service: AssistantService) -> None:
-    assistant = make(service, visibility=AssistantVisibility.SHARED)
-    service.share(assistant.assistant_id, OWNER, [FRIEND_EMAIL.lower()])
-
-    async def scenario() -> None:
-        found = await get_assistant_with_access_check(assistant.assistant_id, FRIEND, FRIEND_EMAIL, service=service)
-        assert found.assistant_id == assistant.assistant_id
-        assert await assistant_exists(assistant.assistant_id, service=service)
-        assert await mark_share_as_interacted(assistant.assistant_id, FRIEND_EMAIL, service=service)
-
-    asyncio.run(scenario())
 
 
 CALLS = {

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import io
 import json
 from typing import Any
@@ -24,7 +23,6 @@ from apis.shared.assistants import (
     augment_prompt_with_context,
     chunk_text,
     extract_text,
-    search_assistant_knowledgebase_with_formatting,
 )
 from apis.shared.aws import s3_client_config
 from apis.shared.errors import DependencyUnavailableError
@@ -115,15 +113,8 @@ def test_a_broken_local_store_is_a_503(tmp_path) -> None:
         kb.search("a1", "anything")
 
 
-def test_rag_helpers() -> None:
-    kb = LocalKnowledgeBase()
-    kb.index("a1", [Chunk("d1", 0, "Mitochondria are the powerhouse of the cell.", "bio.txt")])
-
-    async def search() -> list[dict[str, Any]]:
-        return await search_assistant_knowledgebase_with_formatting("a1", "powerhouse", knowledge_base=kb)
-
-    chunks = asyncio.run(search())
-    assert chunks[0]["key"] == "d1#0" and chunks[0]["metadata"]["source"] == "bio.txt"
+def test_the_prompt_is_augmented_with_numbered_context() -> None:
+    chunks: list[dict[str, Any]] = [{"text": "Mitochondria are the powerhouse of the cell."}]
     prompt = augment_prompt_with_context("What is a mitochondrion?", chunks)
     assert prompt.startswith("Use the following context")
     assert "[Context 1]\nMitochondria are the powerhouse" in prompt

@@ -5,25 +5,13 @@ from __future__ import annotations
 import pytest
 from botocore.stub import Stubber
 
-from apis.shared.auth import OIDC_STATE_TABLE, DynamoDBStateStore, InMemoryStateStore, OIDCStateData
+from apis.shared.auth import OIDC_STATE_TABLE, DynamoDBStateStore, OIDCStateData
 from apis.shared.aws import to_item
 from tests.support.aws import table
 from tests.support.clock import ManualClock
 from tests.support.faults import FAULT_IDS, FAULTS, Fault, assert_fault, inject_fault
 
 DATA = OIDCStateData(redirect_uri="https://app.example/cb", code_verifier="verifier", nonce="n-1")
-
-
-def test_in_memory_state_is_single_use_and_expires() -> None:
-    clock = ManualClock(1_800_000_000.0)
-    store = InMemoryStateStore(clock)
-    store.store_state("s1", DATA, ttl_seconds=60)
-    store.store_state("s2", DATA, ttl_seconds=60)
-    assert store.get_and_delete_state("s1") == (True, DATA)
-    assert store.get_and_delete_state("s1") == (False, None)
-    clock.now += 61
-    assert store.get_and_delete_state("s2") == (False, None)
-    assert store.get_and_delete_state("never") == (False, None)
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from apis.shared.errors import ErrorCode, default_status_for, http_status_to_error_code
+from apis.shared.errors import ErrorCode, http_status_to_error_code, kind_for_code
 
 
 @pytest.mark.parametrize(
@@ -46,9 +46,53 @@ def test_codes_are_the_client_contract_strings() -> None:
 
 def test_every_code_has_a_status_that_maps_back_for_the_seed_codes() -> None:
     for code in ErrorCode:
-        status = default_status_for(code)
+        status = kind_for_code(code).status
         assert 400 <= status < 600
     for code in (ErrorCode.NOT_FOUND, ErrorCode.CONFLICT, ErrorCode.TIMEOUT, ErrorCode.SERVICE_UNAVAILABLE):
-        assert http_status_to_error_code(default_status_for(code)) is code
-    assert default_status_for(ErrorCode.QUOTA_EXCEEDED) == 429
-    assert default_status_for(ErrorCode.MODEL_ERROR) == 502
+        assert http_status_to_error_code(kind_for_code(code).status) is code
+    assert kind_for_code(ErrorCode.QUOTA_EXCEEDED).status == 429
+    assert kind_for_code(ErrorCode.MODEL_ERROR).status == 502
+
+
+def _subclasses(cls: type) -> list[type]:
+    found = []
+    for sub in cls.__subclasses__():
+        found += [sub, *_subclasses(sub)]
+    return found
+
+
+def test_every_platform_error_takes_its_code_and_status_from_its_row_of_the_table() -> None:
+    import importlib
+    import pkgutil
+
+    import apis.shared
+    from apis.shared.errors import ApisError
+
+    for module in pkgutil.walk_packages(apis.shared.__path__, "apis.shared."):
+        importlib.import_module(module.name)
+    errors = [ApisError, *_subclasses(ApisError)]
+    assert len(errors) > 30
+    for error in errors:
+        assert (error.code, error.status_code) == (error.kind.code, error.kind.status), error
+
+
+def test_a_status_or_code_set_apart_from_the_table_is_refused() -> None:
+    from apis.shared.errors import ApisError, ErrorKind
+
+    with pytest.raises(TypeError, match=r"Teapot sets status_code: name its kind instead"):
+        type("Teapot", (ApisError,), {"status_code": 418})
+    with pytest.raises(TypeError, match=r"Renamed sets code: name its kind instead"):
+        type("Renamed", (ApisError,), {"code": ErrorCode.NOT_FOUND})
+    allowed = type("Missing", (ApisError,), {"kind": ErrorKind.NOT_FOUND})
+    assert (allowed.code, allowed.status_code) == (ErrorCode.NOT_FOUND, 404)
+
+
+def test_each_status_is_answered_by_one_row_and_each_code_has_a_general_row() -> None:
+    from apis.shared.errors import ErrorKind, kind_for_code
+
+    answering = [kind.status for kind in ErrorKind if kind.value.answers_status]
+    assert len(answering) == len(set(answering))
+    for code in ErrorCode:
+        assert kind_for_code(code).code is code
+    assert (ErrorKind.STORAGE_QUOTA_EXCEEDED.code, ErrorKind.STORAGE_QUOTA_EXCEEDED.status) == ("quota_exceeded", 403)
+    assert (ErrorKind.QUOTA_EXCEEDED.code, ErrorKind.QUOTA_EXCEEDED.status) == ("quota_exceeded", 429)

@@ -18,7 +18,6 @@ from apis.shared.errors import (
     PermissionDeniedError,
     QuotaExceededError,
     RateLimitExceededError,
-    default_status_for,
 )
 
 EXPECTED = [
@@ -43,7 +42,7 @@ def test_each_error_knows_its_status_and_code(error_class: type[ApisError], stat
     assert isinstance(error, ApisError)
     assert error.status_code == status
     assert error.code is code
-    assert default_status_for(code) == status
+    assert error.kind.status == status and error.kind.code is code
     assert error.message == error_class.default_message
     assert str(error) == error.message
 

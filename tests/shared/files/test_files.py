@@ -28,7 +28,6 @@ from apis.shared.files import (
     TooManyFilesError,
     UploadNotFoundError,
     UploadRefusedError,
-    get_file_resolver,
     read_object_within,
     resolve_mime_type,
 )
@@ -329,7 +328,6 @@ def test_the_resolver_returns_contents_and_refuses_bad_ids(files: FileUploadServ
         resolver.resolve_files("u2", [ready])
     with pytest.raises(TooManyFilesError):
         resolver.resolve_files("u1", [f"id-{n}" for n in range(6)])
-    assert get_file_resolver(files._dynamodb, s3, table_name="user-files", bucket=BUCKET).resolve_files("u1", [ready])
 
 
 def test_the_resolver_reads_no_more_than_the_completed_size(files: FileUploadService, s3) -> None:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from apis.shared.auth import User
+from apis.shared.catalog import MANAGED_MODELS_TABLE, ManagedModelRepository, ManagedModelService
 from apis.shared.errors import QuotaExceededError
 from apis.shared.metering import (
     IMAGE_TOKEN_BOUND,
@@ -19,12 +20,9 @@ from apis.shared.metering import (
     estimated_tokens,
     input_token_bound,
 )
-from apis.shared.models import (
-    MANAGED_MODELS_TABLE,
+from apis.shared.providers import (
     ChatTurn,
     ImageBlock,
-    ManagedModelRepository,
-    ManagedModelService,
     ModelRequest,
     ModelThrottledError,
     StreamStop,
@@ -51,14 +49,14 @@ from apis.shared.quota import (
     TokenUsage,
 )
 from apis.shared.rbac import APP_ROLES_TABLE, AppRoleCache, AppRoleRepository, AppRoleService, seed_system_roles
-from tests.shared.models.test_managed_models import create_data
+from tests.shared.catalog.test_managed_models import create_data
 from tests.support.aws import table
 from tests.support.faults import FAULTS, inject_fault
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from apis.shared.models import ModelEvent
+    from apis.shared.providers import ModelEvent
 
 ADA = User("111111111", "ada@example.edu", "Ada", roles=("Faculty",))
 MODEL = "us.anthropic.claude-haiku"

@@ -9,7 +9,6 @@ from decimal import Decimal
 import pytest
 
 from apis.shared.auth import User
-from apis.shared.errors import conversational_error_frames
 from apis.shared.quota import (
     ActionOnLimit,
     CostRecord,
@@ -27,10 +26,9 @@ from apis.shared.quota import (
     QuotaResolver,
     QuotaTierUpdate,
     TokenUsage,
-    build_quota_exceeded_event,
-    build_quota_warning_event,
     domain_matches,
 )
+from apis.shared.streaming import build_quota_exceeded_event, build_quota_warning_event, conversational_error_frames
 from tests.shared.quota.conftest import tier_data
 from tests.support.aws import dynamodb_client
 from tests.support.faults import FAULTS, inject_fault

@@ -18,9 +18,7 @@ from apis.shared.rbac import (
 )
 from apis.shared.rbac.dependencies import (
     install_app_roles,
-    require_model_access,
     require_system_admin,
-    require_tool_access,
 )
 from tests.support.faults import FAULTS, assert_fault, inject_fault
 from tests.support.tokens import AUDIENCE, ISSUER
@@ -77,14 +75,6 @@ def app_for(user: User, service: AppRoleService | None) -> TestClient:
     def admin() -> str:
         return "ok"
 
-    @app.get("/tool", dependencies=[Depends(require_tool_access("*-any"))])
-    def tool() -> str:
-        return "ok"
-
-    @app.get("/model", dependencies=[Depends(require_model_access("claude-haiku"))])
-    def model() -> str:
-        return "ok"
-
     return TestClient(app)
 
 
@@ -96,24 +86,9 @@ def test_system_admin_gate_uses_jwt_roles(repository: AppRoleRepository) -> None
     assert denied.json()["error"]["message"] == "System administrator access required"
 
 
-def test_tool_and_model_gates_use_app_roles(repository: AppRoleRepository) -> None:
-    seed_system_roles(repository)
-    admin_role = repository.get_or_raise("system_admin")
-    repository.update(
-        admin_role, admin_role.model_copy(update={"jwt_role_mappings": ["Wizards"], "updated_at": "2030"})
-    )
-    service = AppRoleService(repository, AppRoleCache())
-    wizard = app_for(User("1", "a@b.c", "A", roles=("Wizards",)), service)
-    assert wizard.get("/tool").status_code == 200 and wizard.get("/model").status_code == 200
-    muggle = app_for(User("2", "m@b.c", "M", roles=("Muggles",)), service)
-    assert muggle.get("/tool").status_code == 403
-    assert muggle.get("/model").json()["error"]["message"] == "Access to model claude-haiku is not granted"
-
-
 def test_gates_fail_closed_when_not_installed() -> None:
     client = app_for(User("1", "a@b.c", "A", roles=("PlatformAdmins",)), None)
     assert client.get("/admin").status_code == 500
-    assert client.get("/tool").status_code == 500
 
 
 def test_install_needs_an_application(repository: AppRoleRepository) -> None:

@@ -17,11 +17,11 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from apis.shared.aws import from_item, to_item, translate_aws_errors
 from apis.shared.errors import ApisError, DependencyTimeoutError, DependencyUnavailableError
+from apis.shared.timestamps import utc_timestamp
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -76,7 +76,7 @@ class VersionStamp:
         return {"Update": self._increment()}
 
     def _increment(self) -> dict[str, Any]:
-        changed_at = datetime.now(tz=UTC).isoformat().replace("+00:00", "Z")
+        changed_at = utc_timestamp(timespec="auto")
         return {
             "TableName": self._table,
             "Key": self._key,

@@ -14,23 +14,15 @@ test chats), ``ast-<12 hex>`` and ``DOC-<12 hex>``, upload ids
 
 from __future__ import annotations
 
-import re
 from typing import Annotated
 
 from pydantic import Field
 
-__all__ = ["SAFE_ID_MAX_LENGTH", "SAFE_ID_PATTERN", "SafeId", "is_safe_id"]
+__all__ = ["SAFE_ID_MAX_LENGTH", "SAFE_ID_PATTERN", "SafeId"]
 
 SAFE_ID_MAX_LENGTH = 128
 SAFE_ID_PATTERN = rf"^[A-Za-z0-9_-]{{1,{SAFE_ID_MAX_LENGTH}}}$"
 """Letters, digits, ``_`` and ``-``; 1 to 128 characters."""
 
-_SAFE_ID = re.compile(rf"[A-Za-z0-9_-]{{1,{SAFE_ID_MAX_LENGTH}}}")
-
 SafeId = Annotated[str, Field(pattern=SAFE_ID_PATTERN, min_length=1, max_length=SAFE_ID_MAX_LENGTH)]
 """A request field holding such an id: anything else is a 422 ``validation_error``."""
-
-
-def is_safe_id(value: str) -> bool:
-    """Whether ``value`` follows the id rule (for ids that arrive outside a pydantic model)."""
-    return _SAFE_ID.fullmatch(value) is not None

@@ -30,10 +30,7 @@ from apis.shared.assistants.models import (
     ShareAssistantRequest,
     UpdateAssistantRequest,
 )
-from apis.shared.assistants.rag_service import (
-    augment_prompt_with_context,
-    search_assistant_knowledgebase_with_formatting,
-)
+from apis.shared.assistants.rag_service import augment_prompt_with_context
 from apis.shared.assistants.repository import (
     AssistantAccessDeniedError,
     AssistantNotFoundError,
@@ -43,9 +40,6 @@ from apis.shared.assistants.repository import (
 from apis.shared.assistants.service import (
     DEFAULT_VECTOR_INDEX_ID,
     AssistantService,
-    assistant_exists,
-    get_assistant_with_access_check,
-    mark_share_as_interacted,
 )
 from apis.shared.assistants.table import ASSISTANTS_TABLE
 
@@ -80,12 +74,8 @@ __all__ = [
     "ShareAssistantRequest",
     "UnsupportedDocumentError",
     "UpdateAssistantRequest",
-    "assistant_exists",
     "augment_prompt_with_context",
     "chunk_text",
     "extract_text",
-    "get_assistant_with_access_check",
-    "mark_share_as_interacted",
-    "search_assistant_knowledgebase_with_formatting",
     "visible_to",
 ]

@@ -26,7 +26,7 @@ from apis.shared.files.errors import FileTooLargeError, InvalidFileTypeError, St
 from apis.shared.files.objects import read_object_within
 from apis.shared.pagination import decode_cursor, encode_cursor
 from apis.shared.schema import CamelModel
-from apis.shared.sessions.store import utc_timestamp
+from apis.shared.timestamps import utc_timestamp
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

@@ -1,24 +1,12 @@
-"""Search an assistant's knowledge base and put what it finds in front of the question (the seed's names)."""
+"""Put what an assistant's knowledge base found in front of the question."""
 
 from __future__ import annotations
 
-import asyncio
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from apis.shared.assistants.knowledge_base import KnowledgeBase
-
-__all__ = ["augment_prompt_with_context", "search_assistant_knowledgebase_with_formatting"]
+__all__ = ["augment_prompt_with_context"]
 
 DEFAULT_MAX_CONTEXT = 2000
-
-
-async def search_assistant_knowledgebase_with_formatting(
-    assistant_id: str, query: str, top_k: int = 5, *, knowledge_base: KnowledgeBase
-) -> list[dict[str, Any]]:
-    """The ``top_k`` best chunks as ``{text, distance, metadata, key}``. A failed search raises."""
-    hits = await asyncio.to_thread(knowledge_base.search, assistant_id, query, top_k)
-    return [{"text": hit.text, "distance": hit.distance, "metadata": hit.metadata, "key": hit.key} for hit in hits]
 
 
 def augment_prompt_with_context(

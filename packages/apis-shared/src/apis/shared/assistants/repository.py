@@ -14,7 +14,7 @@ from apis.shared.assistants.models import (
 from apis.shared.assistants.table import OWNER_STATUS_INDEX, SHARED_WITH_INDEX
 from apis.shared.aws import from_item, plain, to_item, translate_aws_errors
 from apis.shared.errors import ConflictError, NotFoundError, PermissionDeniedError
-from apis.shared.sessions.store import utc_timestamp
+from apis.shared.timestamps import utc_timestamp
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

@@ -11,8 +11,6 @@ must be one the identity provider vouches for: pass ``User.verified_email``
 
 from __future__ import annotations
 
-import asyncio
-
 from apis.shared.assistants.models import (
     Assistant,
     AssistantResponse,
@@ -33,9 +31,6 @@ from apis.shared.assistants.repository import (
 __all__ = [
     "DEFAULT_VECTOR_INDEX_ID",
     "AssistantService",
-    "assistant_exists",
-    "get_assistant_with_access_check",
-    "mark_share_as_interacted",
 ]
 
 DEFAULT_VECTOR_INDEX_ID = "idx_assistants"
@@ -136,18 +131,3 @@ class AssistantService:
         if not verified_email:
             return False
         return self._repository.mark_share_interacted(assistant_id, verified_email)
-
-
-async def get_assistant_with_access_check(
-    assistant_id: str, user_id: str, verified_email: str | None, *, service: AssistantService
-) -> Assistant:
-    """The seed's access-checked read (404 / 403), run in a worker thread."""
-    return await asyncio.to_thread(service.get_with_access_check, assistant_id, user_id, verified_email)
-
-
-async def assistant_exists(assistant_id: str, *, service: AssistantService) -> bool:
-    return await asyncio.to_thread(service.exists, assistant_id)
-
-
-async def mark_share_as_interacted(assistant_id: str, verified_email: str | None, *, service: AssistantService) -> bool:
-    return await asyncio.to_thread(service.mark_share_as_interacted, assistant_id, verified_email)

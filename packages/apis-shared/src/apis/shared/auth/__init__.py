@@ -27,7 +27,6 @@ from apis.shared.auth.models import User
 from apis.shared.auth.state_store import (
     OIDC_STATE_TABLE,
     DynamoDBStateStore,
-    InMemoryStateStore,
     OIDCStateData,
     StateStore,
 )
@@ -42,7 +41,6 @@ __all__ = [
     "Authenticator",
     "ClaimNames",
     "DynamoDBStateStore",
-    "InMemoryStateStore",
     "InsufficientScopeError",
     "JwksCache",
     "JwtValidator",

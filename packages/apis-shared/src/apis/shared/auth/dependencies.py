@@ -17,7 +17,7 @@ from apis.shared.auth.authenticator import Authenticator
 from apis.shared.auth.models import User
 from apis.shared.errors import InternalError
 
-__all__ = ["CurrentUser", "get_authenticator", "get_current_user", "get_current_user_id", "install_authentication"]
+__all__ = ["CurrentUser", "get_authenticator", "get_current_user", "install_authentication"]
 
 _STATE_KEY = "apis_authenticator"
 _bearer = HTTPBearer(auto_error=False, description="An access token from the platform's identity provider")
@@ -48,8 +48,3 @@ def get_current_user(
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]
-
-
-def get_current_user_id(user: CurrentUser) -> str:
-    """The authenticated caller's id."""
-    return user.user_id

@@ -8,15 +8,11 @@ from apis.shared.auth.dependencies import CurrentUser
 from apis.shared.auth.exceptions import RoleRequiredError
 from apis.shared.auth.models import User
 
-__all__ = ["has_all_roles", "has_any_role", "require_all_roles", "require_roles"]
+__all__ = ["has_any_role", "require_roles"]
 
 
 def has_any_role(user: User, roles: Iterable[str]) -> bool:
     return bool(set(user.roles) & set(roles))
-
-
-def has_all_roles(user: User, roles: Iterable[str]) -> bool:
-    return set(roles) <= set(user.roles)
 
 
 def require_roles(*roles: str) -> Callable[[User], User]:
@@ -27,19 +23,6 @@ def require_roles(*roles: str) -> Callable[[User], User]:
             raise RoleRequiredError("User has no assigned roles.")
         if not has_any_role(user, roles):
             raise RoleRequiredError(f"Access denied. Required roles: {', '.join(roles)}")
-        return user
-
-    return dependency
-
-
-def require_all_roles(*roles: str) -> Callable[[User], User]:
-    """A dependency that passes callers with every one of ``roles``."""
-
-    def dependency(user: CurrentUser) -> User:
-        if not user.roles:
-            raise RoleRequiredError("User has no assigned roles.")
-        if not has_all_roles(user, roles):
-            raise RoleRequiredError(f"Access denied. Required roles (all): {', '.join(roles)}")
         return user
 
     return dependency

@@ -8,7 +8,6 @@ it does not pass for an unknown state.
 
 from __future__ import annotations
 
-import threading
 import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
@@ -23,7 +22,7 @@ if TYPE_CHECKING:
 
     from mypy_boto3_dynamodb import DynamoDBClient
 
-__all__ = ["OIDC_STATE_TABLE", "DynamoDBStateStore", "InMemoryStateStore", "OIDCStateData", "StateStore"]
+__all__ = ["OIDC_STATE_TABLE", "DynamoDBStateStore", "OIDCStateData", "StateStore"]
 
 DEFAULT_TTL_SECONDS = 600
 
@@ -59,31 +58,6 @@ class StateStore(ABC):
         DependencyUnavailableError
             The store could not be read (never reported as an unknown state).
         """
-
-
-class InMemoryStateStore(StateStore):
-    """Process-local store for development and tests (states do not survive a restart)."""
-
-    def __init__(self, clock: Callable[[], float] = time.time) -> None:
-        self._clock = clock
-        self._states: dict[str, tuple[float, OIDCStateData]] = {}
-        self._lock = threading.Lock()
-
-    def store_state(self, state: str, data: OIDCStateData, ttl_seconds: int = DEFAULT_TTL_SECONDS) -> None:
-        with self._lock:
-            self._drop_expired()
-            self._states[state] = (self._clock() + ttl_seconds, data)
-
-    def get_and_delete_state(self, state: str) -> tuple[bool, OIDCStateData | None]:
-        with self._lock:
-            self._drop_expired()
-            entry = self._states.pop(state, None)
-        return (False, None) if entry is None else (True, entry[1])
-
-    def _drop_expired(self) -> None:
-        now = self._clock()
-        for key in [key for key, (expires_at, _) in self._states.items() if expires_at <= now]:
-            del self._states[key]
 
 
 class DynamoDBStateStore(StateStore):

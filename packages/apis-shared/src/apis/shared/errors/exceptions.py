@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from apis.shared.errors.codes import ErrorCode
+from apis.shared.errors.codes import ErrorCode, ErrorKind
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -64,12 +64,26 @@ class ApisError(Exception):
         except NotFoundError:
             ...
 
-    Subclasses fix ``code``, ``status_code`` and ``default_message``.
+    Subclasses name their ``kind`` (a row of the one error table,
+    ``apis.shared.errors.codes.ErrorKind``) and ``default_message``; ``code``
+    and ``status_code`` come from the kind and cannot be set apart from it.
     """
 
-    code: ClassVar[ErrorCode] = ErrorCode.INTERNAL_ERROR
-    status_code: ClassVar[int] = 500
+    kind: ClassVar[ErrorKind] = ErrorKind.INTERNAL
+    code: ClassVar[ErrorCode] = ErrorKind.INTERNAL.code
+    status_code: ClassVar[int] = ErrorKind.INTERNAL.status
     default_message: ClassVar[str] = "An unexpected error occurred"
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for derived in ("code", "status_code"):
+            if derived in cls.__dict__:
+                raise TypeError(
+                    f"{cls.__name__} sets {derived}: name its kind instead (kind = ErrorKind.X); "
+                    "every code and status comes from the table in apis.shared.errors.codes"
+                )
+        cls.code = cls.kind.code
+        cls.status_code = cls.kind.status
 
     def __init__(
         self,
@@ -112,63 +126,56 @@ class ApisError(Exception):
 class BadRequestError(ApisError):
     """The request is malformed or asks for something impossible."""
 
-    code = ErrorCode.BAD_REQUEST
-    status_code = 400
+    kind = ErrorKind.BAD_REQUEST
     default_message = "Invalid request"
 
 
 class AuthenticationError(ApisError):
     """The caller is not authenticated: no credentials, or credentials that fail validation."""
 
-    code = ErrorCode.UNAUTHORIZED
-    status_code = 401
+    kind = ErrorKind.UNAUTHORIZED
     default_message = "Authentication required"
 
 
 class PermissionDeniedError(ApisError):
     """The caller is authenticated but may not do this."""
 
-    code = ErrorCode.FORBIDDEN
-    status_code = 403
+    kind = ErrorKind.FORBIDDEN
     default_message = "Access denied"
 
 
 class NotFoundError(ApisError):
     """The resource does not exist, or the caller may not know that it does."""
 
-    code = ErrorCode.NOT_FOUND
-    status_code = 404
+    kind = ErrorKind.NOT_FOUND
     default_message = "Resource not found"
 
 
 class ConflictError(ApisError):
     """The resource already exists, or changed under the caller."""
 
-    code = ErrorCode.CONFLICT
-    status_code = 409
+    kind = ErrorKind.CONFLICT
     default_message = "Resource conflict"
 
 
 class InputValidationError(ApisError):
     """Input is well-formed but fails a validation rule."""
 
-    code = ErrorCode.VALIDATION_ERROR
-    status_code = 422
+    kind = ErrorKind.VALIDATION
     default_message = "Validation failed"
 
 
 class RateLimitExceededError(ApisError):
     """Too many requests; ``retry_after`` says when to try again, in seconds."""
 
-    code = ErrorCode.RATE_LIMIT_EXCEEDED
-    status_code = 429
+    kind = ErrorKind.RATE_LIMITED
     default_message = "Rate limit exceeded"
 
 
 class QuotaExceededError(RateLimitExceededError):
     """The caller's usage quota for the current period is used up."""
 
-    code = ErrorCode.QUOTA_EXCEEDED
+    kind = ErrorKind.QUOTA_EXCEEDED
     default_message = "Quota exceeded"
 
 
@@ -179,22 +186,19 @@ class InternalError(ApisError):
 class ModelInvocationError(ApisError):
     """The model provider failed to produce an answer."""
 
-    code = ErrorCode.MODEL_ERROR
-    status_code = 502
+    kind = ErrorKind.MODEL
     default_message = "The model could not answer"
 
 
 class DependencyUnavailableError(ApisError):
     """A dependency the request needs (DynamoDB, S3, Bedrock, an index) failed or is unreachable."""
 
-    code = ErrorCode.SERVICE_UNAVAILABLE
-    status_code = 503
+    kind = ErrorKind.UNAVAILABLE
     default_message = "A required service is unavailable"
 
 
 class DependencyTimeoutError(ApisError):
     """A dependency the request needs did not answer in time."""
 
-    code = ErrorCode.TIMEOUT
-    status_code = 504
+    kind = ErrorKind.TIMEOUT
     default_message = "A required service timed out"

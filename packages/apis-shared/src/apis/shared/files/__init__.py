@@ -11,7 +11,7 @@ from apis.shared.files.errors import (
     UploadNotFoundError,
     UploadRefusedError,
 )
-from apis.shared.files.file_resolver import FileResolver, get_file_resolver
+from apis.shared.files.file_resolver import FileResolver
 from apis.shared.files.models import (
     ALLOWED_EXTENSIONS,
     ALLOWED_MIME_TYPES,
@@ -55,7 +55,6 @@ __all__ = [
     "TooManyFilesError",
     "UploadNotFoundError",
     "UploadRefusedError",
-    "get_file_resolver",
     "read_object_within",
     "resolve_mime_type",
     "stored_object_size",

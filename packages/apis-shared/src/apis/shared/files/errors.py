@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from apis.shared.errors import BadRequestError, ConflictError, ErrorCode, NotFoundError, PermissionDeniedError
+from apis.shared.errors import BadRequestError, ConflictError, ErrorKind, NotFoundError, PermissionDeniedError
 
 if TYPE_CHECKING:
     from apis.shared.errors import ErrorDetail
@@ -35,7 +35,7 @@ class FileTooLargeError(BadRequestError):
 class StoredFileTooLargeError(FileTooLargeError):
     """The object in storage is over the limit, whatever size was declared for it (413)."""
 
-    status_code = 413
+    kind = ErrorKind.PAYLOAD_TOO_LARGE
 
 
 class TooManyFilesError(BadRequestError):
@@ -67,7 +67,7 @@ class UploadRefusedError(ConflictError):
 class FileQuotaExceededError(PermissionDeniedError):
     """The upload would take the user over their storage quota."""
 
-    code = ErrorCode.QUOTA_EXCEEDED
+    kind = ErrorKind.STORAGE_QUOTA_EXCEEDED
     default_message = "File storage quota exceeded"
 
     def __init__(self, *, current_usage: int, max_allowed: int, required_space: int, **kwargs: Any) -> None:

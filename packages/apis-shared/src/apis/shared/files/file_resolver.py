@@ -14,12 +14,11 @@ from typing import TYPE_CHECKING, Any
 from apis.shared.files.errors import FileNotReadyError, StoredFileTooLargeError, TooManyFilesError
 from apis.shared.files.models import FileStatus, ResolvedFileContent
 from apis.shared.files.objects import read_object_within
-from apis.shared.files.service import FileUploadService
 
 if TYPE_CHECKING:
-    from mypy_boto3_dynamodb import DynamoDBClient
+    from apis.shared.files.service import FileUploadService
 
-__all__ = ["FileResolver", "get_file_resolver"]
+__all__ = ["FileResolver"]
 
 
 class FileResolver:
@@ -54,8 +53,3 @@ class FileResolver:
         return ResolvedFileContent(
             filename=metadata.filename, content_type=metadata.mime_type, bytes=base64.b64encode(body).decode()
         )
-
-
-def get_file_resolver(dynamodb: DynamoDBClient, s3: Any, *, table_name: str, bucket: str) -> FileResolver:
-    """A resolver over the user-files table and bucket (the seed's name; clients are passed in)."""
-    return FileResolver(FileUploadService(dynamodb, s3, table_name=table_name, bucket=bucket), s3)

@@ -44,6 +44,7 @@ from apis.shared.files.models import (
 from apis.shared.files.objects import stored_object_size
 from apis.shared.files.table import SESSION_INDEX
 from apis.shared.pagination import decode_offset_cursor, encode_offset_cursor
+from apis.shared.timestamps import format_utc, parse_utc
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -85,10 +86,6 @@ def _now() -> datetime:
     return datetime.now(tz=UTC)
 
 
-def _iso(moment: datetime) -> str:
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
 class FileUploadService:
     def __init__(
         self,
@@ -113,7 +110,7 @@ class FileUploadService:
         return to_item({"PK": f"USER#{user_id}", "SK": f"FILE#{upload_id}"})
 
     def _item(self, metadata: FileMetadata) -> dict[str, Any]:
-        created = datetime.fromisoformat(metadata.created_at.replace("Z", "+00:00"))
+        created = parse_utc(metadata.created_at)
         return to_item(
             {
                 "PK": f"USER#{metadata.user_id}",
@@ -182,8 +179,8 @@ class FileUploadService:
             size_bytes=request.size_bytes,
             s3_key=key,
             s3_bucket=self._bucket,
-            created_at=_iso(now),
-            updated_at=_iso(now),
+            created_at=format_utc(now, timespec="milliseconds"),
+            updated_at=format_utc(now, timespec="milliseconds"),
         )
         with translate_aws_errors("user-files: put_item (pending upload)"):
             self._dynamodb.put_item(
@@ -201,7 +198,9 @@ class FileUploadService:
                 ExpiresIn=self.limits.presign_ttl_seconds,
             )
         expires = now + timedelta(seconds=self.limits.presign_ttl_seconds)
-        return PresignResponse(upload_id=upload_id, presigned_url=url, expires_at=_iso(expires))
+        return PresignResponse(
+            upload_id=upload_id, presigned_url=url, expires_at=format_utc(expires, timespec="milliseconds")
+        )
 
     def complete_upload(self, user_id: str, upload_id: str) -> CompleteUploadResponse:
         """Mark an uploaded file ready and count its stored size against the quota.
@@ -230,7 +229,11 @@ class FileUploadService:
         if size > self.limits.user_quota_bytes:
             return self._refuse_over_quota(metadata, size)
         ready = metadata.model_copy(
-            update={"status": FileStatus.READY, "size_bytes": size, "updated_at": _iso(self._clock())}
+            update={
+                "status": FileStatus.READY,
+                "size_bytes": size,
+                "updated_at": format_utc(self._clock(), timespec="milliseconds"),
+            }
         )
         writes: list[Any] = [
             {
@@ -309,7 +312,7 @@ class FileUploadService:
                             ":failed": FileStatus.FAILED.value,
                             ":pending": FileStatus.PENDING.value,
                             ":size": size,
-                            ":now": _iso(self._clock()),
+                            ":now": format_utc(self._clock(), timespec="milliseconds"),
                         }
                     ),
                 )

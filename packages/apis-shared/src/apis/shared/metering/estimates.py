@@ -18,11 +18,11 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from apis.shared.models import DocumentBlock, ImageBlock, TextBlock
+from apis.shared.providers import DocumentBlock, ImageBlock, TextBlock
 from apis.shared.quota import TokenUsage
 
 if TYPE_CHECKING:
-    from apis.shared.models import ModelRequest
+    from apis.shared.providers import ModelRequest
     from apis.shared.quota import PricingSnapshot
 
 __all__ = [

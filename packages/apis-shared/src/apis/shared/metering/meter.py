@@ -27,26 +27,22 @@ from __future__ import annotations
 import dataclasses
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Literal
 
 from apis.shared.errors import ApisError, QuotaExceededError
 from apis.shared.metering.estimates import cost_bound, estimated_usage
-from apis.shared.models import TextDelta, UsageReport
-from apis.shared.quota import CostRecord, TokenUsage, build_quota_exceeded_event, message_cost
+from apis.shared.providers import TextDelta, UsageReport
+from apis.shared.quota import CostRecord, TokenUsage, message_cost
+from apis.shared.streaming import build_quota_exceeded_event
+from apis.shared.timestamps import utc_timestamp
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Collection, Generator, Sequence
     from decimal import Decimal
 
     from apis.shared.auth import User
-    from apis.shared.models import (
-        ManagedModelService,
-        ModelEvent,
-        ModelProviderProtocol,
-        ModelRequest,
-        ResolvedModel,
-    )
+    from apis.shared.catalog import ManagedModelService, ResolvedModel
+    from apis.shared.providers import ModelEvent, ModelProvider, ModelRequest
     from apis.shared.quota import CostRepository, PricingSnapshot, QuotaAdmission, QuotaChecker, QuotaCheckResult
     from apis.shared.rbac import AppRoleService, UserEffectivePermissions
 
@@ -55,10 +51,6 @@ __all__ = ["CallPurpose", "Charge", "MeteredCall", "ModelMeter"]
 logger = logging.getLogger(__name__)
 
 CallPurpose = Literal["chat", "title", "test_chat"]
-
-
-def _now() -> str:
-    return datetime.now(tz=UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 @dataclass(frozen=True)
@@ -125,7 +117,7 @@ class MeteredCall:
             },
         )
 
-    def stream(self, provider: ModelProviderProtocol) -> Generator[ModelEvent, None, None]:
+    def stream(self, provider: ModelProvider) -> Generator[ModelEvent, None, None]:
         """The model's events for this call's request; closing this closes the model's stream."""
         if not self.allowed:
             raise QuotaExceededError("The quota refused this call")
@@ -185,7 +177,7 @@ class MeteredCall:
                         user_id=self.user.user_id,
                         session_id=session_id,
                         message_id=message_id,
-                        timestamp=timestamp or _now(),
+                        timestamp=timestamp or utc_timestamp(),
                         usage=charge.usage,
                         pricing=charge.pricing,
                         cost=charge.cost,

@@ -1,4 +1,4 @@
-"""Usage quotas: tiers and who gets them, the pre-request check, its stream events, and cost accounting."""
+"""Usage quotas: tiers and who gets them, the pre-request check, and cost accounting."""
 
 from apis.shared.quota.checker import UNLIMITED_THRESHOLD, QuotaAdmission, QuotaChecker
 from apis.shared.quota.costs import (
@@ -19,7 +19,6 @@ from apis.shared.quota.costs import (
 from apis.shared.quota.events import QuotaEventRepository
 from apis.shared.quota.models import (
     ActionOnLimit,
-    Money,
     PeriodType,
     QuotaAssignment,
     QuotaAssignmentCreate,
@@ -52,12 +51,6 @@ from apis.shared.quota.reservations import (
     ReservationOutcome,
 )
 from apis.shared.quota.resolver import QuotaResolver, domain_matches
-from apis.shared.quota.sse import (
-    QuotaExceededEvent,
-    QuotaWarningEvent,
-    build_quota_exceeded_event,
-    build_quota_warning_event,
-)
 from apis.shared.quota.table import COST_RECORDS_TABLE, COST_SUMMARY_TABLE, QUOTA_EVENTS_TABLE, QUOTAS_TABLE
 
 __all__ = [
@@ -75,7 +68,6 @@ __all__ = [
     "DailyCost",
     "ModelCost",
     "ModelUsage",
-    "Money",
     "OverrideNotFoundError",
     "PeriodType",
     "PricingSnapshot",
@@ -89,7 +81,6 @@ __all__ = [
     "QuotaEvent",
     "QuotaEventRepository",
     "QuotaEventType",
-    "QuotaExceededEvent",
     "QuotaOverride",
     "QuotaOverrideCreate",
     "QuotaOverrideType",
@@ -101,7 +92,6 @@ __all__ = [
     "QuotaTier",
     "QuotaTierCreate",
     "QuotaTierUpdate",
-    "QuotaWarningEvent",
     "ReservationOutcome",
     "ResolvedQuota",
     "TierInUseError",
@@ -109,8 +99,6 @@ __all__ = [
     "TokenUsage",
     "UserCostTotal",
     "WarningLevel",
-    "build_quota_exceeded_event",
-    "build_quota_warning_event",
     "cost_sort_key",
     "domain_matches",
     "message_cost",

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 from apis.shared.errors import ApisError
 from apis.shared.quota.costs import period_key
 from apis.shared.quota.models import ActionOnLimit, QuotaCheckResult, QuotaEventType, WarningLevel
+from apis.shared.timestamps import format_utc
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -41,10 +42,6 @@ logger = logging.getLogger(__name__)
 UNLIMITED_THRESHOLD = Decimal(999_999)
 _CRITICAL_PERCENT = Decimal(90)
 _PERCENT = Decimal("0.01")
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 @dataclass(frozen=True)
@@ -180,7 +177,7 @@ class QuotaChecker:
         return WarningLevel.NONE.value
 
     def _record_warning_once(self, user: User, tier: QuotaTier, result: QuotaCheckResult, now: datetime) -> None:
-        since = _iso(now - self._warning_repeat_after)
+        since = format_utc(now - self._warning_repeat_after)
         try:
             recent = self._events.list_events(user_id=user.user_id, event_type=QuotaEventType.WARNING, since=since)
         except ApisError:
@@ -203,7 +200,7 @@ class QuotaChecker:
                 current_usage=result.current_usage,
                 quota_limit=result.quota_limit or Decimal(0),
                 percentage_used=result.percentage_used,
-                timestamp=_iso(now),
+                timestamp=format_utc(now),
                 metadata={"warningLevel": result.warning_level, "period": result.period},
             )
         except ApisError:

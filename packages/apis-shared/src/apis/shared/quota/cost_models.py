@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
-from apis.shared.quota.models import Money
+from apis.shared.money import Money
 from apis.shared.schema import CamelModel
 
 if TYPE_CHECKING:

@@ -67,7 +67,9 @@ from apis.shared.quota.cost_models import (
     summarize_model_usage,
 )
 from apis.shared.quota.models import PeriodType
-from apis.shared.quota.table import PERIOD_COST_INDEX, USER_TIMESTAMP_INDEX
+from apis.shared.quota.table import PERIOD_COST_INDEX
+from apis.shared.tables import USER_TIMESTAMP_INDEX
+from apis.shared.timestamps import parse_utc
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -190,7 +192,7 @@ class CostRepository:
                 recording the message again returns False and refreshes the ranking).
             DependencyUnavailableError, DependencyTimeoutError: DynamoDB failed.
         """
-        moment = datetime.fromisoformat(record.timestamp.replace("Z", "+00:00"))
+        moment = parse_utc(record.timestamp)
         month = period_key(moment, PeriodType.MONTHLY)
         day = period_key(moment, PeriodType.DAILY)
         totals = _Totals(record.cost, record.cache_savings, record.usage)

@@ -1,24 +1,22 @@
-"""Quota tiers, who gets which tier (assignments and overrides), events, and check results.
-
-Money is ``Decimal`` in Python and in DynamoDB, and a JSON number on the wire.
-"""
+"""Quota tiers, who gets which tier (assignments and overrides), events, and check results."""
 
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any, Self
 
-from pydantic import AfterValidator, Field, PlainSerializer, model_validator
+from pydantic import AfterValidator, Field, model_validator
 from pydantic.alias_generators import to_camel
 
+from apis.shared.money import Money
 from apis.shared.schema import CamelModel, PartialUpdate
+from apis.shared.timestamps import format_utc
 
 __all__ = [
     "ActionOnLimit",
-    "Money",
     "PeriodType",
     "QuotaAssignment",
     "QuotaAssignmentCreate",
@@ -37,8 +35,6 @@ __all__ = [
     "ResolvedQuota",
     "WarningLevel",
 ]
-
-Money = Annotated[Decimal, PlainSerializer(float, return_type=float, when_used="json")]
 
 
 class PeriodType(StrEnum):
@@ -166,7 +162,7 @@ def _utc_timestamp(value: str) -> str:
         raise ValueError("must be an ISO 8601 date and time, e.g. 2026-01-31T00:00:00Z") from error
     if moment.tzinfo is None:
         raise ValueError("must name its offset from UTC, e.g. 2026-01-31T00:00:00Z")
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return format_utc(moment)
 
 
 # Override validity is compared as text, in key conditions too: only one spelling of a moment may be stored.

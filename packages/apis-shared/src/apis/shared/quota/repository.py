@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel
@@ -30,6 +29,7 @@ from apis.shared.quota.table import (
     USER_ASSIGNMENT_INDEX,
     USER_OVERRIDE_INDEX,
 )
+from apis.shared.timestamps import utc_timestamp
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -42,7 +42,6 @@ __all__ = [
     "QuotaRepository",
     "TierInUseError",
     "TierNotFoundError",
-    "utc_now",
 ]
 
 M = TypeVar("M", bound=BaseModel)
@@ -67,10 +66,6 @@ class TierInUseError(ConflictError):
 
 class _ChangedError(ConflictError):
     default_message = "The item was changed by someone else; reload it and try again"
-
-
-def utc_now() -> str:
-    return datetime.now(tz=UTC).isoformat().replace("+00:00", "Z")
 
 
 def _priority_key(priority: int, item_id: str) -> str:
@@ -215,7 +210,7 @@ class QuotaRepository:
         return sorted((t for t in tiers if t.enabled or not enabled_only), key=lambda tier: tier.tier_id)
 
     def create_tier(self, data: QuotaTierCreate, *, created_by: str) -> QuotaTier:
-        now = utc_now()
+        now = utc_timestamp(timespec="auto")
         tier = QuotaTier(**data.model_dump(by_alias=False), created_at=now, updated_at=now, created_by=created_by)
         self._put_new(_tier_item(tier), "tier", lambda: ConflictError(f"Quota tier {tier.tier_id} already exists"))
         return tier
@@ -223,7 +218,7 @@ class QuotaRepository:
     def update_tier(self, tier_id: str, data: QuotaTierUpdate) -> QuotaTier:
         current = self.get_tier_or_raise(tier_id)
         updated = current.model_copy(
-            update={**data.model_dump(exclude_unset=True, by_alias=False), "updated_at": utc_now()}
+            update={**data.model_dump(exclude_unset=True, by_alias=False), "updated_at": utc_timestamp(timespec="auto")}
         )
         QuotaTier.model_validate(updated.model_dump())
         self._put_replacing(_tier_item(updated), current.updated_at, "tier")
@@ -256,7 +251,7 @@ class QuotaRepository:
 
     def create_assignment(self, data: QuotaAssignmentCreate, *, created_by: str) -> QuotaAssignment:
         self.get_tier_or_raise(data.tier_id)
-        now = utc_now()
+        now = utc_timestamp(timespec="auto")
         assignment = QuotaAssignment(
             **data.model_dump(by_alias=False),
             assignment_id=uuid.uuid4().hex,
@@ -272,7 +267,7 @@ class QuotaRepository:
         changes = data.model_dump(exclude_unset=True, by_alias=False)
         if changes.get("tier_id"):
             self.get_tier_or_raise(changes["tier_id"])
-        updated = current.model_copy(update={**changes, "updated_at": utc_now()})
+        updated = current.model_copy(update={**changes, "updated_at": utc_timestamp(timespec="auto")})
         self._put_replacing(_assignment_item(updated), current.updated_at, "assignment")
         return updated
 
@@ -313,14 +308,14 @@ class QuotaRepository:
         else:
             items = self._scan_prefix("OVERRIDE#", "overrides")
         overrides = [_model(QuotaOverride, item) for item in items]
-        now = utc_now()
+        now = utc_timestamp(timespec="auto")
         if active_only:
             overrides = [o for o in overrides if o.enabled and o.valid_from <= now < o.valid_until]
         return sorted(overrides, key=lambda o: (o.valid_until, o.override_id), reverse=True)
 
     def active_override(self, user_id: str, *, now: str | None = None) -> QuotaOverride | None:
         """The enabled override of ``user_id`` valid at ``now`` that ends last, if any."""
-        moment = now or utc_now()
+        moment = now or utc_timestamp(timespec="auto")
         request: dict[str, Any] = {
             "TableName": self._table,
             "IndexName": USER_OVERRIDE_INDEX,
@@ -334,7 +329,7 @@ class QuotaRepository:
         return next((o for o in candidates if o.enabled and o.valid_from <= moment), None)
 
     def create_override(self, data: QuotaOverrideCreate, *, created_by: str) -> QuotaOverride:
-        now = utc_now()
+        now = utc_timestamp(timespec="auto")
         override = QuotaOverride(
             **data.model_dump(by_alias=False),
             override_id=uuid.uuid4().hex,
@@ -351,7 +346,7 @@ class QuotaRepository:
         if data.valid_until is not None and data.valid_until <= current.valid_from:
             raise InputValidationError("validUntil must be after validFrom", field="validUntil")
         updated = QuotaOverride.model_validate(
-            current.model_copy(update={**changes, "updated_at": utc_now()}).model_dump()
+            current.model_copy(update={**changes, "updated_at": utc_timestamp(timespec="auto")}).model_dump()
         )
         self._put_replacing(_override_item(updated), current.updated_at, "override")
         return updated

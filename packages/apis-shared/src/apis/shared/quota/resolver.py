@@ -34,7 +34,7 @@ from apis.shared.quota.models import (
     QuotaTier,
     ResolvedQuota,
 )
-from apis.shared.quota.repository import utc_now
+from apis.shared.timestamps import utc_timestamp
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Sequence
@@ -105,7 +105,7 @@ class _Reads:
 
     def __init__(self, repository: QuotaRepository, *, everyone: bool = False) -> None:
         self._repository = repository
-        self._now = utc_now()
+        self._now = utc_timestamp(timespec="auto")
         self._overrides: dict[str, QuotaOverride | None] = {}
         self._direct: dict[str, list[QuotaAssignment]] | None = None
         self._app_role: dict[str, list[QuotaAssignment]] = {}

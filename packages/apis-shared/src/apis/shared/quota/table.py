@@ -12,12 +12,13 @@
   ``PeriodCostIndex`` on ``GSI2PK``/``GSI2SK`` (strings, the original system's key schema) lists
   a month's users by cost, its per-model items and its daily items (``apis.shared.quota.costs``).
 - ``COST_RECORDS_TABLE``: the per-message cost records, keyed as in the sessions-metadata
-  table they live in: ``PK = USER#<id>``, ``SK = C#<timestamp>#<sessionId>#<messageId>``.
+  table they live in (``apis.shared.tables``): ``PK = USER#<id>``, ``SK = C#<timestamp>#<sessionId>#<messageId>``.
 """
 
 from __future__ import annotations
 
 from apis.shared.aws import GlobalIndex, TableDefinition
+from apis.shared.tables import SESSIONS_METADATA_TABLE
 
 __all__ = [
     "APP_ROLE_ASSIGNMENT_INDEX",
@@ -29,11 +30,9 @@ __all__ = [
     "QUOTAS_TABLE",
     "QUOTA_EVENTS_TABLE",
     "ROLE_ASSIGNMENT_INDEX",
-    "SESSION_LOOKUP_INDEX",
     "TIER_EVENT_INDEX",
     "USER_ASSIGNMENT_INDEX",
     "USER_OVERRIDE_INDEX",
-    "USER_TIMESTAMP_INDEX",
 ]
 
 ASSIGNMENT_TYPE_INDEX = "AssignmentTypeIndex"
@@ -44,8 +43,6 @@ USER_OVERRIDE_INDEX = "UserOverrideIndex"
 TIER_EVENT_INDEX = "TierEventIndex"
 EVENT_TYPE_TIME_INDEX = "EventTypeTimeIndex"
 PERIOD_COST_INDEX = "PeriodCostIndex"
-USER_TIMESTAMP_INDEX = "UserTimestampIndex"
-SESSION_LOOKUP_INDEX = "SessionLookupIndex"
 
 QUOTAS_TABLE = TableDefinition(
     indexes=(
@@ -66,10 +63,4 @@ QUOTA_EVENTS_TABLE = TableDefinition(
 
 COST_SUMMARY_TABLE = TableDefinition(indexes=(GlobalIndex(PERIOD_COST_INDEX, "GSI2PK", "GSI2SK"),))
 
-COST_RECORDS_TABLE = TableDefinition(
-    indexes=(
-        GlobalIndex(USER_TIMESTAMP_INDEX, "GSI1PK", "GSI1SK"),
-        GlobalIndex(SESSION_LOOKUP_INDEX, "GSI_PK", "GSI_SK"),
-    ),
-    ttl_attribute="ttl",
-)
+COST_RECORDS_TABLE = SESSIONS_METADATA_TABLE

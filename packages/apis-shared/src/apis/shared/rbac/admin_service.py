@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from apis.shared.errors import BadRequestError, ConflictError, InputValidationError
 from apis.shared.rbac.models import AppRole, AppRoleCreate, AppRoleUpdate
 from apis.shared.rbac.permissions import effective_permissions
 from apis.shared.rbac.seeder import SYSTEM_ADMIN_ROLE_ID
+from apis.shared.timestamps import utc_timestamp
 
 if TYPE_CHECKING:
     from apis.shared.rbac.cache import AppRoleCache
@@ -17,10 +17,6 @@ if TYPE_CHECKING:
 __all__ = ["AppRoleAdminService"]
 
 _SYSTEM_ADMIN_MUTABLE = frozenset({"display_name", "description"})
-
-
-def _now() -> str:
-    return datetime.now(tz=UTC).isoformat().replace("+00:00", "Z")
 
 
 class AppRoleAdminService:
@@ -43,7 +39,7 @@ class AppRoleAdminService:
         roles = {role.role_id: role for role in self._repository.list_roles()}
         if data.role_id in roles:
             raise ConflictError(f"Role {data.role_id} already exists", field="roleId")
-        now = _now()
+        now = utc_timestamp(timespec="auto")
         role = AppRole(**data.model_dump(by_alias=False), created_at=now, updated_at=now, created_by=created_by)
         role = role.model_copy(update={"effective_permissions": effective_permissions(role, roles)})
         created = self._repository.create(role)
@@ -56,7 +52,7 @@ class AppRoleAdminService:
         if role_id == SYSTEM_ADMIN_ROLE_ID and set(changes) - _SYSTEM_ADMIN_MUTABLE:
             raise InputValidationError("Only displayName and description of the system_admin role can change")
         roles = {role.role_id: role for role in self._repository.list_roles()}
-        updated = current.model_copy(update={**changes, "updated_at": _now()})
+        updated = current.model_copy(update={**changes, "updated_at": utc_timestamp(timespec="auto")})
         roles[role_id] = updated
         updated = updated.model_copy(update={"effective_permissions": effective_permissions(updated, roles)})
         stored = self._repository.update(current, updated)
@@ -86,7 +82,9 @@ class AppRoleAdminService:
         recomputed = effective_permissions(current, roles)
         if recomputed == current.effective_permissions:
             return current
-        updated = current.model_copy(update={"effective_permissions": recomputed, "updated_at": _now()})
+        updated = current.model_copy(
+            update={"effective_permissions": recomputed, "updated_at": utc_timestamp(timespec="auto")}
+        )
         stored = self._repository.update(current, updated)
         self._cache.invalidate_role(role_id)
         return stored
@@ -118,7 +116,9 @@ class AppRoleAdminService:
             current = roles[role_id]
             recomputed = effective_permissions(current, roles)
             if recomputed != current.effective_permissions:
-                updated = current.model_copy(update={"effective_permissions": recomputed, "updated_at": _now()})
+                updated = current.model_copy(
+                    update={"effective_permissions": recomputed, "updated_at": utc_timestamp(timespec="auto")}
+                )
                 roles[role_id] = self._repository.update(current, updated)
                 refreshed.append(role_id)
             pending += [other for other, role in roles.items() if role_id in role.inherits_from]

@@ -5,23 +5,21 @@
 """
 
 # No `from __future__ import annotations`: FastAPI reads these annotations at runtime.
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
 from fastapi import Request
 
 from apis.shared.auth.dependencies import CurrentUser
 from apis.shared.auth.exceptions import RoleRequiredError
 from apis.shared.auth.models import User
-from apis.shared.errors import InternalError, PermissionDeniedError
+from apis.shared.errors import InternalError
 from apis.shared.rbac.service import AppRoleService
 from apis.shared.rbac.system_admin import DEFAULT_ADMIN_JWT_ROLES, is_system_admin
 
 __all__ = [
     "get_app_role_service",
     "install_app_roles",
-    "require_model_access",
     "require_system_admin",
-    "require_tool_access",
 ]
 
 _SERVICE_KEY = "apis_app_role_service"
@@ -53,21 +51,3 @@ def require_system_admin(request: Request, user: CurrentUser) -> User:
     if not is_system_admin(user, admin_roles):
         raise RoleRequiredError("System administrator access required")
     return user
-
-
-def require_tool_access(tool_id: str) -> Callable[[Request, User], User]:
-    def dependency(request: Request, user: CurrentUser) -> User:
-        if not get_app_role_service(request).can_access_tool(user, tool_id):
-            raise PermissionDeniedError(f"Access to tool {tool_id} is not granted")
-        return user
-
-    return dependency
-
-
-def require_model_access(model_id: str) -> Callable[[Request, User], User]:
-    def dependency(request: Request, user: CurrentUser) -> User:
-        if not get_app_role_service(request).can_access_model(user, model_id):
-            raise PermissionDeniedError(f"Access to model {model_id} is not granted")
-        return user
-
-    return dependency

@@ -9,12 +9,12 @@ silently get no permissions and no quota tier.
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from apis.shared.rbac.models import AppRole, EffectivePermissions
 from apis.shared.rbac.repository import AppRoleExistsError
 from apis.shared.rbac.service import DEFAULT_ROLE_ID
+from apis.shared.timestamps import utc_timestamp
 
 if TYPE_CHECKING:
     from apis.shared.rbac.repository import AppRoleRepository
@@ -53,7 +53,7 @@ DEFAULT_ROLE = AppRole(
 def seed_system_roles(repository: AppRoleRepository) -> list[str]:
     """Create the system roles that do not exist yet; return the ids created."""
     created = []
-    now = datetime.now(tz=UTC).isoformat().replace("+00:00", "Z")
+    now = utc_timestamp(timespec="auto")
     for role in (SYSTEM_ADMIN_ROLE, DEFAULT_ROLE):
         if repository.exists(role.role_id):
             continue

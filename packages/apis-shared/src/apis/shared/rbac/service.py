@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from apis.shared.rbac.models import AppRole, UserEffectivePermissions
 from apis.shared.rbac.permissions import merge_grants
+from apis.shared.timestamps import utc_timestamp
 
 if TYPE_CHECKING:
     from apis.shared.auth.models import User
@@ -47,7 +47,7 @@ class AppRoleService:
             quota_tier=next(
                 (role.effective_permissions.quota_tier for role in roles if role.effective_permissions.quota_tier), None
             ),
-            resolved_at=datetime.now(tz=UTC).isoformat().replace("+00:00", "Z"),
+            resolved_at=utc_timestamp(timespec="auto"),
         )
 
     def _mapped_role_ids(self, jwt_role: str) -> tuple[str, ...]:

@@ -1,6 +1,6 @@
-"""Sessions and their messages: models, the DynamoDB store, the service and the seed's metadata functions."""
+"""Sessions and their messages: models, the DynamoDB store and the service."""
 
-from apis.shared.sessions.metadata import get_session_metadata, list_user_sessions, store_session_metadata
+from apis.shared.sessions.metadata import get_session_metadata
 from apis.shared.sessions.models import (
     Attribution,
     BulkDeleteSessionResult,
@@ -29,7 +29,6 @@ from apis.shared.sessions.store import (
     SessionPage,
     SessionStore,
     TurnInProgressError,
-    utc_timestamp,
 )
 from apis.shared.sessions.table import SESSIONS_METADATA_TABLE
 
@@ -62,7 +61,4 @@ __all__ = [
     "TurnInProgressError",
     "UpdateSessionMetadataRequest",
     "get_session_metadata",
-    "list_user_sessions",
-    "store_session_metadata",
-    "utc_timestamp",
 ]

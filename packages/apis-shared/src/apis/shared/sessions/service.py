@@ -16,7 +16,8 @@ from apis.shared.sessions.models import (
     SessionStatus,
     UpdateSessionMetadataRequest,
 )
-from apis.shared.sessions.store import SessionNotFoundError, utc_timestamp
+from apis.shared.sessions.store import SessionNotFoundError
+from apis.shared.timestamps import utc_timestamp
 
 if TYPE_CHECKING:
     from apis.shared.sessions.store import SessionStore

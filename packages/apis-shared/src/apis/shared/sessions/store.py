@@ -20,7 +20,6 @@ import logging
 import random
 import time
 import uuid
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from apis.shared.aws import DependencyThrottledError, from_item, plain, to_item, translate_aws_errors
@@ -34,6 +33,7 @@ from apis.shared.sessions.models import (
     SessionMetadata,
     SessionStatus,
 )
+from apis.shared.timestamps import utc_timestamp
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -46,7 +46,6 @@ __all__ = [
     "SessionPage",
     "SessionStore",
     "TurnInProgressError",
-    "utc_timestamp",
 ]
 
 logger = logging.getLogger(__name__)
@@ -87,11 +86,6 @@ class MessagePage:
     def __init__(self, messages: list[MessageResponse], next_token: str | None) -> None:
         self.messages = messages
         self.next_token = next_token
-
-
-def utc_timestamp() -> str:
-    """ISO 8601 in UTC with milliseconds and ``Z``: sortable as a string."""
-    return datetime.now(tz=UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _listing_sk(metadata: SessionMetadata) -> str:

@@ -1,4 +1,4 @@
-"""The sessions-metadata table, shared with the cost records of ``apis.shared.quota``.
+"""The sessions-metadata table: the layout of the sessions' items in it.
 
 In the partition ``PK = USER#<userId>``:
 
@@ -10,12 +10,12 @@ In the partition ``PK = USER#<userId>``:
   transaction as every change of the session;
 - ``SK = M#<sessionId>#<index, 8 digits>``: the session's messages, in order;
 - ``SK = C#...``: per-message cost records (``apis.shared.quota``).
+
+The definition is in ``apis.shared.tables``, which both domains import.
 """
 
 from __future__ import annotations
 
-from apis.shared.quota.table import COST_RECORDS_TABLE, SESSION_LOOKUP_INDEX
+from apis.shared.tables import SESSIONS_METADATA_TABLE
 
-__all__ = ["SESSIONS_METADATA_TABLE", "SESSION_LOOKUP_INDEX"]
-
-SESSIONS_METADATA_TABLE = COST_RECORDS_TABLE
+__all__ = ["SESSIONS_METADATA_TABLE"]

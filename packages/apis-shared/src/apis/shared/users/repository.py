@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from apis.shared.aws import batch_get_all, from_item, to_item, translate_aws_errors
 from apis.shared.errors import ConflictError, NotFoundError
 from apis.shared.pagination import decode_cursor, encode_cursor
+from apis.shared.timestamps import utc_timestamp
 from apis.shared.users.models import UserProfile, UsersPage, UserStatus
 from apis.shared.users.table import EMAIL_DOMAIN_INDEX, EMAIL_INDEX, STATUS_LOGIN_INDEX
 
@@ -37,10 +37,6 @@ class UserNotFoundError(NotFoundError):
     """No profile for that user."""
 
     default_message = "User not found"
-
-
-def _now() -> str:
-    return datetime.now(tz=UTC).isoformat().replace("+00:00", "Z")
 
 
 def _index_keys(profile: UserProfile) -> dict[str, str]:
@@ -235,4 +231,4 @@ class UserRepository:
 
 def new_profile_timestamp() -> str:
     """The timestamp format profiles use (ISO 8601, UTC, ``Z``)."""
-    return _now()
+    return utc_timestamp(timespec="auto")

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 from decimal import Decimal
 
 import pytest
 
 from apis.shared.auth import User
-from apis.shared.errors import ConflictError
-from apis.shared.models import (
+from apis.shared.catalog import (
     MANAGED_MODELS_TABLE,
     DuplicateModelIdError,
     ManagedModelCreate,
@@ -17,10 +15,9 @@ from apis.shared.models import (
     ManagedModelRepository,
     ManagedModelService,
     ManagedModelUpdate,
-    ModelProvider,
-    get_managed_model,
-    list_managed_models,
+    ProviderKind,
 )
+from apis.shared.errors import ConflictError
 from apis.shared.rbac import APP_ROLES_TABLE, AppRole, AppRoleCache, AppRoleRepository, AppRoleService
 from apis.shared.rbac import EffectivePermissions as Grants
 from tests.support.aws import table
@@ -30,7 +27,7 @@ from tests.support.faults import FAULT_IDS, FAULTS, Fault, assert_fault, inject_
 def create_data(model_id: str = "us.anthropic.claude-haiku", **fields) -> ManagedModelCreate:
     values = {
         "model_id": model_id, "model_name": model_id.rsplit(".", maxsplit=1)[-1].title(),
-        "provider": ModelProvider.BEDROCK,
+        "provider": ProviderKind.BEDROCK,
         "input_modalities": ["TEXT"], "output_modalities": ["TEXT"], "max_input_tokens": 200_000,
         "max_output_tokens": 8192, "input_price_per_million_tokens": Decimal("0.80"),
         "output_price_per_million_tokens": Decimal("4.00"),
@@ -56,7 +53,7 @@ def service(repository: ManagedModelRepository, roles: AppRoleRepository) -> Man
 def test_create_get_list_update_delete(service: ManagedModelService) -> None:
     haiku = service.create(create_data())
     assert haiku.supports_caching is True, "Bedrock models cache unless told otherwise"
-    gpt = service.create(create_data("gpt-4.1", model_name="GPT 4.1", provider=ModelProvider.OPENAI))
+    gpt = service.create(create_data("gpt-4.1", model_name="GPT 4.1", provider=ProviderKind.OPENAI))
     assert gpt.supports_caching is False
     assert service.get(haiku.id) == haiku
     assert service.get_by_model_id("gpt-4.1") == gpt
@@ -138,16 +135,6 @@ def test_a_permission_failure_is_not_a_fallback(service: ManagedModelService, ro
 def test_filtering_needs_app_roles(repository: ManagedModelRepository) -> None:
     with pytest.raises(RuntimeError):
         ManagedModelService(repository).accessible_models(User("1", "a@b.c", "A"))
-
-
-def test_the_seed_functions(service: ManagedModelService) -> None:
-    model = service.create(create_data())
-
-    async def scenario() -> None:
-        assert await list_managed_models(service=service) == [model]
-        assert await get_managed_model(model.model_id, service=service) == model
-
-    asyncio.run(scenario())
 
 
 def test_the_create_transaction_guards_the_model_id(repository: ManagedModelRepository) -> None:

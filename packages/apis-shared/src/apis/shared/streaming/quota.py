@@ -6,9 +6,10 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Literal
 
-from apis.shared.errors.streaming import format_sse
-from apis.shared.quota.models import Money, PeriodType, QuotaCheckResult, WarningLevel
+from apis.shared.money import Money
+from apis.shared.quota.models import PeriodType, QuotaCheckResult, WarningLevel
 from apis.shared.schema import CamelModel
+from apis.shared.streaming.frames import format_sse
 
 __all__ = ["QuotaExceededEvent", "QuotaWarningEvent", "build_quota_exceeded_event", "build_quota_warning_event"]
 

@@ -19,16 +19,16 @@ import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from apis.shared.catalog.models import ManagedModel, ManagedModelCreate, ManagedModelUpdate
 from apis.shared.errors import BadRequestError, DependencyUnavailableError, PermissionDeniedError
-from apis.shared.models.models import ManagedModel, ManagedModelCreate, ManagedModelUpdate
 from apis.shared.quota.cost_models import PricingSnapshot
-from apis.shared.sessions.store import utc_timestamp
+from apis.shared.timestamps import utc_timestamp
 
 if TYPE_CHECKING:
     from collections.abc import Collection
 
     from apis.shared.auth.models import User
-    from apis.shared.models.repository import ManagedModelRepository
+    from apis.shared.catalog.repository import ManagedModelRepository
     from apis.shared.rbac.models import UserEffectivePermissions
     from apis.shared.rbac.service import AppRoleService
 

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any
 
-from apis.shared.errors.streaming import format_sse
-from apis.shared.models.invocation import StreamStop, TextDelta, UsageReport
+from pydantic import BaseModel
+
+from apis.shared.providers.protocol import StreamStop, TextDelta, UsageReport
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Iterator, Mapping
     from decimal import Decimal
 
-    from apis.shared.models.invocation import ModelEvent
+    from apis.shared.providers.protocol import ModelEvent
     from apis.shared.sessions.models import Citation
 
 __all__ = [
@@ -21,11 +23,21 @@ __all__ = [
     "content_block_start",
     "content_block_stop",
     "done_frame",
+    "format_sse",
     "message_start",
     "message_stop",
     "metadata_frame",
     "model_answer_frames",
 ]
+
+
+def format_sse(event: str, data: Mapping[str, Any] | BaseModel) -> str:
+    """Format one named SSE frame; every frame the platform sends has a name."""
+    if isinstance(data, BaseModel):
+        payload = data.model_dump(mode="json", by_alias=True, exclude_none=True)
+    else:
+        payload = dict(data)
+    return f"event: {event}\ndata: {json.dumps(payload, separators=(',', ':'))}\n\n"
 
 
 def message_start(role: str = "assistant") -> str:

@@ -5,16 +5,19 @@ import pytest
 from apis.shared.errors import (
     ApisError,
     BadRequestError,
-    ConversationalErrorEvent,
     DependencyUnavailableError,
     ErrorCode,
-    StreamErrorEvent,
+    ErrorKind,
+    kind_for_code,
+)
+from apis.shared.providers import ModelAccessDeniedError, ModelThrottledError, ModelTimeoutError
+from apis.shared.streaming import (
+    ConversationalErrorEvent,
     build_conversational_error_event,
     conversational_error_for,
     conversational_error_frames,
     format_sse,
 )
-from apis.shared.models import ModelAccessDeniedError, ModelThrottledError, ModelTimeoutError
 from tests.support.sse import parse_sse
 
 
@@ -26,34 +29,33 @@ def test_format_sse_names_every_frame_and_drops_empty_members() -> None:
     assert format_sse("done", {}) == "event: done\ndata: {}\n\n"
 
 
-def test_legacy_stream_error_event() -> None:
-    frames = parse_sse(StreamErrorEvent(error="boom", code=ErrorCode.STREAM_ERROR, detail="d").to_sse_format())
-    assert [(f.event, f.data) for f in frames] == [
-        ("error", {"error": "boom", "code": "stream_error", "detail": "d", "recoverable": False})
-    ]
-
-
 @pytest.mark.parametrize(
-    ("code", "error", "expected_phrase"),
+    ("kind", "expected_phrase", "recoverable"),
     [
-        (ErrorCode.MODEL_ERROR, "AccessDeniedException: not allowed", "access to it is not enabled"),
-        (ErrorCode.MODEL_ERROR, "ThrottlingException: Too many requests", "too many requests"),
-        (ErrorCode.MODEL_ERROR, "ModelErrorException", "could not produce an answer"),
-        (ErrorCode.TOOL_ERROR, "HTTP 502 from tool", "A tool I tried to use failed"),
-        (ErrorCode.TIMEOUT, "read timeout", "took too long"),
-        (ErrorCode.SERVICE_UNAVAILABLE, "EndpointConnectionError", "unavailable right now"),
-        (ErrorCode.RATE_LIMIT_EXCEEDED, "SlowDown", "too many requests"),
-        (ErrorCode.STREAM_ERROR, "Access denied to tool", "don't have permission"),
-        (ErrorCode.STREAM_ERROR, "This model doesn't support tool use", "doesn't support this kind"),
-        (ErrorCode.STREAM_ERROR, "model does not support prompt caching", "prompt caching"),
-        (ErrorCode.STREAM_ERROR, "socket closed", "unexpected problem"),
-        (ErrorCode.AGENT_ERROR, "KeyError: tool_config", "unexpected problem"),
+        (ErrorCode.MODEL_ERROR, "The model could not produce an answer", False),
+        (ErrorKind.MODEL_ACCESS_DENIED, "access to it is not enabled for this platform", False),
+        (ErrorKind.MODEL_THROTTLED, "too many requests right now", True),
+        (ErrorKind.MODEL_REQUEST_INVALID, "doesn't support this kind of request", False),
+        (ErrorCode.TOOL_ERROR, "A tool I tried to use failed", False),
+        (ErrorCode.TIMEOUT, "took too long and was stopped", True),
+        (ErrorCode.SERVICE_UNAVAILABLE, "unavailable right now", True),
+        (ErrorCode.STREAM_ERROR, "I ran into an unexpected problem", False),
     ],
 )
-def test_message_is_chosen_by_code_and_error(code: ErrorCode, error: str, expected_phrase: str) -> None:
-    event = build_conversational_error_event(code, error)
+def test_message_and_recoverable_come_from_the_error_table(
+    kind: ErrorKind | ErrorCode, expected_phrase: str, recoverable: bool
+) -> None:
+    event = build_conversational_error_event(kind, "AccessDeniedException: internal text")
+    row = kind if isinstance(kind, ErrorKind) else kind_for_code(kind)
+    assert event.message == row.value.chat_text
     assert expected_phrase in event.message
-    assert error not in event.message  # internal text stays out unless exposed
+    assert "internal text" not in event.message  # internal text stays out unless exposed
+    assert (event.code, event.recoverable) == (row.code, recoverable)
+
+
+def test_the_text_follows_the_kind_not_what_the_error_text_says() -> None:
+    worded = build_conversational_error_event(ErrorCode.MODEL_ERROR, "ThrottlingException: rate exceeded")
+    assert worded.message == ErrorKind.MODEL.value.chat_text
 
 
 def test_error_text_is_quoted_only_when_exposed_and_session_goes_to_metadata() -> None:

@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from apis.shared.aws import GlobalIndex, TableDefinition, from_item, to_item, translate_aws_errors
+from apis.shared.catalog.models import ManagedModel
 from apis.shared.errors import ConflictError, NotFoundError
-from apis.shared.models.models import ManagedModel
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal, Protocol
 
-from apis.shared.errors import ErrorCode, ModelInvocationError
+from apis.shared.errors import ErrorKind, ModelInvocationError
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -48,38 +48,35 @@ __all__ = [
 class ModelThrottledError(ModelInvocationError):
     """The provider is throttling us; retrying after ``retry_after`` seconds helps."""
 
-    code = ErrorCode.RATE_LIMIT_EXCEEDED
-    status_code = 429
+    kind = ErrorKind.MODEL_THROTTLED
     default_message = "The model is busy; try again shortly"
 
 
 class ModelAccessDeniedError(ModelInvocationError):
     """The platform is not allowed to use this model (access not enabled)."""
 
+    kind = ErrorKind.MODEL_ACCESS_DENIED
     default_message = "The platform cannot use the selected model"
 
 
 class ModelRequestInvalidError(ModelInvocationError):
     """The provider refused the request itself (unsupported content, too long, unknown model)."""
 
-    code = ErrorCode.BAD_REQUEST
-    status_code = 400
+    kind = ErrorKind.MODEL_REQUEST_INVALID
     default_message = "The model cannot take this request"
 
 
 class ModelTimeoutError(ModelInvocationError):
     """The model did not answer in time."""
 
-    code = ErrorCode.TIMEOUT
-    status_code = 504
+    kind = ErrorKind.MODEL_TIMEOUT
     default_message = "The model took too long to answer"
 
 
 class ModelUnavailableError(ModelInvocationError):
     """The provider is down or the model is not ready."""
 
-    code = ErrorCode.SERVICE_UNAVAILABLE
-    status_code = 503
+    kind = ErrorKind.MODEL_UNAVAILABLE
     default_message = "The model is unavailable right now"
 
 

@@ -1,4 +1,4 @@
-"""Managed models: the models administrators make available, with their prices and who may use them."""
+"""The model catalogue: the models administrators make available, with their prices and who may use them."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Self
 
 from pydantic import Field, model_validator
 
-from apis.shared.quota.models import Money
+from apis.shared.money import Money
 from apis.shared.schema import CamelModel, PartialUpdate
 
 __all__ = [
@@ -16,11 +16,13 @@ __all__ = [
     "ManagedModelCreate",
     "ManagedModelUpdate",
     "ManagedModelsListResponse",
-    "ModelProvider",
+    "ProviderKind",
 ]
 
 
-class ModelProvider(StrEnum):
+class ProviderKind(StrEnum):
+    """Who serves a catalogued model (the ``provider`` field)."""
+
     BEDROCK = "bedrock"
     OPENAI = "openai"
     GEMINI = "gemini"
@@ -29,7 +31,7 @@ class ModelProvider(StrEnum):
 class _ModelFields(CamelModel):
     model_id: str = Field(min_length=1, max_length=200)
     model_name: str = Field(min_length=1, max_length=200)
-    provider: ModelProvider
+    provider: ProviderKind
     provider_name: str = Field(default="", max_length=100)
     input_modalities: list[str] = Field(min_length=1)
     output_modalities: list[str] = Field(min_length=1)
@@ -56,7 +58,7 @@ class ManagedModelCreate(_ModelFields):
     @model_validator(mode="after")
     def _default_caching(self) -> Self:
         if self.supports_caching is None:
-            self.supports_caching = self.provider is ModelProvider.BEDROCK
+            self.supports_caching = self.provider is ProviderKind.BEDROCK
         return self
 
 
@@ -74,7 +76,7 @@ class ManagedModelUpdate(PartialUpdate):
 
     model_id: str | None = Field(default=None, min_length=1, max_length=200)
     model_name: str | None = Field(default=None, min_length=1, max_length=200)
-    provider: ModelProvider | None = None
+    provider: ProviderKind | None = None
     provider_name: str | None = None
     input_modalities: list[str] | None = Field(default=None, min_length=1)
     output_modalities: list[str] | None = Field(default=None, min_length=1)

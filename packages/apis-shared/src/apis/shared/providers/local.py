@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
-from apis.shared.models.invocation import ModelEvent, ModelRequest, StreamStop, TextBlock, TextDelta, UsageReport
+from apis.shared.providers.protocol import ModelEvent, ModelRequest, StreamStop, TextBlock, TextDelta, UsageReport
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

@@ -13,7 +13,7 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
-from apis.shared.models.invocation import (
+from apis.shared.providers.protocol import (
     ChatTurn,
     DocumentBlock,
     ImageBlock,
@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 
     from apis.shared.errors import ApisError
 
-__all__ = ["BedrockModelProvider", "translate_bedrock_error"]
+__all__ = ["BedrockModelProvider"]
 
 _RETRY_AFTER_SECONDS = 5
 _BY_CODE: dict[str, type[ModelInvocationError]] = {
@@ -53,7 +53,7 @@ _BY_CODE: dict[str, type[ModelInvocationError]] = {
 }
 
 
-def translate_bedrock_error(error: Exception) -> ApisError:
+def _translate_bedrock_error(error: Exception) -> ApisError:
     """The platform error for a Bedrock failure, by error code (stream errors included)."""
     if isinstance(error, ClientError):
         code = str(error.response.get("Error", {}).get("Code", ""))
@@ -116,7 +116,7 @@ class BedrockModelProvider:
             for event in events:
                 yield from self._events(event, started)
         except (ClientError, BotoCoreError) as exc:
-            raise translate_bedrock_error(exc) from exc
+            raise _translate_bedrock_error(exc) from exc
         finally:
             if events is not None:
                 events.close()

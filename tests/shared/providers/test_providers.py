@@ -9,12 +9,13 @@ import pytest
 from botocore.eventstream import EventStream
 
 from apis.shared.aws import client_config
-from apis.shared.errors import ErrorCode, build_conversational_error_event, conversational_error_frames
-from apis.shared.models.bedrock import BedrockModelProvider
-from apis.shared.models.invocation import (
+from apis.shared.errors import ErrorCode
+from apis.shared.providers import (
+    BedrockModelProvider,
     ChatTurn,
     DocumentBlock,
     ImageBlock,
+    LocalModelProvider,
     ModelAccessDeniedError,
     ModelInvocationError,
     ModelRequest,
@@ -22,13 +23,13 @@ from apis.shared.models.invocation import (
     ModelThrottledError,
     ModelTimeoutError,
     ModelUnavailableError,
+    ProviderConfigurationError,
     StreamStop,
     TextBlock,
     TextDelta,
     UsageReport,
 )
-from apis.shared.models.local import LocalModelProvider, ProviderConfigurationError
-from apis.shared.models.sse import AnswerCollector, model_answer_frames
+from apis.shared.streaming import build_conversational_error_event, conversational_error_frames
 from tests.support.bedrock_fake import FakeBedrock, answer_events, fake_bedrock, stream_exception
 from tests.support.sse import parse_sse
 
@@ -182,26 +183,6 @@ def test_the_local_model_is_deterministic_and_development_only() -> None:
     for environment in ("production", "staging"):
         with pytest.raises(ProviderConfigurationError):
             LocalModelProvider(environment=environment)
-
-
-def test_answer_frames_follow_the_client_contract() -> None:
-    collector = AnswerCollector()
-    frames = parse_sse("".join(model_answer_frames(LocalModelProvider(environment="test").stream(REQUEST), collector)))
-    names = [frame.event for frame in frames]
-    assert names[:2] == ["message_start", "content_block_start"]
-    assert names[-3:] == ["content_block_stop", "message_stop", "metadata"]
-    assert all(name for name in names)
-    deltas = [f.data["text"] for f in frames if f.event == "content_block_delta"]
-    assert "".join(deltas) == collector.text
-    assert frames[-2].data == {"stopReason": "end_turn"}
-    assert set(frames[-1].data["usage"]) >= {"inputTokens", "outputTokens", "totalTokens"}
-    assert "latencyMs" in frames[-1].data["metrics"]
-
-
-def test_an_empty_answer_still_closes_the_message() -> None:
-    frames = parse_sse("".join(model_answer_frames(iter([StreamStop("max_tokens")]), AnswerCollector())))
-    assert [f.event for f in frames] == ["message_start", "message_stop"]
-    assert frames[-1].data == {"stopReason": "max_tokens"}
 
 
 def test_leaving_early_closes_the_bedrock_stream(bedrock: tuple[FakeBedrock, BedrockModelProvider]) -> None:

@@ -7,8 +7,7 @@ from decimal import Decimal
 import pytest
 
 from apis.shared.auth import User
-from apis.shared.errors import BadRequestError, PermissionDeniedError
-from apis.shared.models import (
+from apis.shared.catalog import (
     MANAGED_MODELS_TABLE,
     ManagedModelRepository,
     ManagedModelService,
@@ -16,9 +15,10 @@ from apis.shared.models import (
     ModelNotConfiguredError,
     ResolvedModel,
 )
+from apis.shared.errors import BadRequestError, PermissionDeniedError
 from apis.shared.quota import PricingSnapshot
 from apis.shared.rbac import APP_ROLES_TABLE, AppRoleCache, AppRoleRepository, AppRoleService, UserEffectivePermissions
-from tests.shared.models.test_managed_models import create_data
+from tests.shared.catalog.test_managed_models import create_data
 from tests.support.aws import table
 
 FACULTY = User("111111111", "ada@example.edu", "Ada", roles=("Faculty",))
