@@ -6,7 +6,8 @@ Steps:
   locks          root and service uv.lock files are up to date with their pyproject.toml,
                  and each service's pip requirement files with its uv.lock
   lint           ruff check and ruff format --check
-  types          mypy --strict (library, services, tooling)
+  types          mypy --strict: the library and tooling in the root environment, each service
+                 in its own environment against the library it pins
   imports        import-linter contracts (services independent, library imports neither)
   suppression    no exception handler swallows without a # JUSTIFICATION:
   api            the library's public API against the last release (scripts/api-check): a
@@ -77,7 +78,7 @@ STEPS = [
     "app-api", "inference-api", "compat", "release", "e2e",
 ]  # fmt: skip
 OPTIONAL_STEPS = ["fuzz"]
-NEEDS_INDEX = {"locks", "app-api", "inference-api", "compat", "release", "e2e", "fuzz"}
+NEEDS_INDEX = {"locks", "types", "app-api", "inference-api", "compat", "release", "e2e", "fuzz"}
 EDITABLE_ENV = "APIS_SHARED_UNDER_TEST"
 FUZZ_MARKER = "fuzz"
 LONG_FUZZ_DEFAULTS = {"APIS_FUZZ_EXAMPLES": "200", "APIS_FUZZ_SEED": "random"}
@@ -151,10 +152,11 @@ class Runner:
         self.python = str(config.root / ".venv" / "bin" / "python")
         self.bin = config.root / ".venv" / "bin"
 
-    def run(self, step: str, command: list[str], *, env: dict[str, str] | None = None) -> bool:
+    def run(self, step: str, command: list[str], *, env: dict[str, str] | None = None, cwd: Path | None = None) -> bool:
         print(f"\n=== {step}: {' '.join(command)}", flush=True)
         started = time.monotonic()
-        result = subprocess.run(command, cwd=self.config.root, env={**os.environ, **(env or {})}, check=False)
+        where = cwd or self.config.root
+        result = subprocess.run(command, cwd=where, env={**os.environ, **(env or {})}, check=False)
         took = time.monotonic() - started
         ok = result.returncode == 0
         print(f"=== {step}: {'ok' if ok else f'FAILED (exit {result.returncode})'} in {took:.1f}s", flush=True)
@@ -201,13 +203,12 @@ class Runner:
         self.run("lint", [str(self.bin / "ruff"), "format", "--check", "."])
 
     def step_types(self) -> None:
-        sources = [
-            "packages/apis-shared/src/apis/shared",
-            "services/app-api/src/apis/app_api",
-            "services/inference-api/src/apis/inference_api",
-            "scripts/devtools",
-        ]
-        self.run("types", [str(self.bin / "mypy"), *sources])
+        self.run("types", [str(self.bin / "mypy"), "packages/apis-shared/src/apis/shared", "scripts/devtools"])
+        # Each service is checked in its own environment, against the library it pins (its
+        # [tool.mypy] names its sources): a service on 1.x is not checked against a 2.x tree.
+        for spec in SERVICES.values():
+            directory = spec.directory(self.config.root)
+            self.run("types", [*self.service_prefix(spec.name), "mypy"], cwd=directory)
 
     def step_imports(self) -> None:
         sources = [

@@ -7,21 +7,22 @@ import boto3
 import pytest
 from fastapi.testclient import TestClient
 
-from apis.app_api.container import AwsClients, build_container
+from apis.app_api.container import build_container
 from apis.app_api.main import create_app
 from apis.app_api.settings import AppApiSettings
 from apis.shared.assistants import ASSISTANTS_TABLE, LocalKnowledgeBase
 from apis.shared.auth import OIDC_STATE_TABLE, AuthConfig, Authenticator, JwksCache
 from apis.shared.aws import s3_client_config
-from apis.shared.files import USER_FILES_TABLE
-from apis.shared.models import (
+from apis.shared.catalog import (
     MANAGED_MODELS_TABLE,
-    LocalModelProvider,
     ManagedModelCreate,
     ManagedModelRepository,
     ManagedModelService,
-    ModelProvider,
+    ProviderKind,
 )
+from apis.shared.composition import AwsClients
+from apis.shared.files import USER_FILES_TABLE
+from apis.shared.providers import LocalModelProvider
 from apis.shared.quota import COST_SUMMARY_TABLE, QUOTA_EVENTS_TABLE, QUOTAS_TABLE
 from apis.shared.rbac import APP_ROLES_TABLE
 from apis.shared.sessions import SESSIONS_METADATA_TABLE
@@ -136,7 +137,7 @@ def test_chat_model(dynamodb: Any) -> Any:
 def add_test_chat_model(dynamodb: Any) -> Any:
     """The test-chat model in the catalogue, open to the JWT role Faculty, priced at $1/$5 a million."""
     return ManagedModelService(ManagedModelRepository(dynamodb, "managed-models")).create(
-        ManagedModelCreate(model_id=TEST_CHAT_MODEL, model_name="Claude Haiku 4.5", provider=ModelProvider.BEDROCK,
+        ManagedModelCreate(model_id=TEST_CHAT_MODEL, model_name="Claude Haiku 4.5", provider=ProviderKind.BEDROCK,
                            input_modalities=["TEXT"], output_modalities=["TEXT"], max_input_tokens=200_000,
                            max_output_tokens=4096, available_to_roles=["Faculty"],
                            input_price_per_million_tokens=Decimal(1), output_price_per_million_tokens=Decimal(5))

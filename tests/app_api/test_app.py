@@ -49,8 +49,9 @@ def test_dependency_errors_expose_internal_text_only_in_development(
     environment: str, exposed: bool, app, settings
 ) -> None:
     app.state.settings = settings
-    from apis.app_api.container import AwsClients, build_container
+    from apis.app_api.container import build_container
     from apis.shared.auth import AuthConfig, Authenticator, AuthMode
+    from apis.shared.composition import AwsClients
 
     configured = settings.model_copy(update={"environment": environment})
     dev_auth = Authenticator(AuthConfig(mode=AuthMode.DISABLED, environment="development"))

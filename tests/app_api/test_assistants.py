@@ -8,14 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from apis.shared.models import (
-    ManagedModelCreate,
-    ManagedModelRepository,
-    ManagedModelService,
-    ModelProvider,
-    ModelThrottledError,
-    TextDelta,
-)
+from apis.shared.catalog import ManagedModelCreate, ManagedModelRepository, ManagedModelService, ProviderKind
+from apis.shared.providers import ModelThrottledError, TextDelta
 from apis.shared.quota import (
     CostRecord,
     CostRepository,
@@ -30,7 +24,7 @@ if TYPE_CHECKING:
 
     from fastapi.testclient import TestClient
 
-    from apis.shared.models import ModelEvent, ModelRequest
+    from apis.shared.providers import ModelEvent, ModelRequest
 
 
 def verified(employee_number: str, email: str, **claims: Any) -> dict[str, str]:
@@ -335,7 +329,7 @@ def test_a_test_chat_model_missing_from_the_catalogue_or_not_open_is_refused(
     missing = client.post(path, json={"message": "hi"}, headers=ADA)
     assert missing.status_code == 503 and missing.json()["error"]["code"] == "service_unavailable"
     ManagedModelService(ManagedModelRepository(dynamodb, "managed-models")).create(
-        ManagedModelCreate(model_id=TEST_CHAT_MODEL, model_name="Claude Haiku 4.5", provider=ModelProvider.BEDROCK,
+        ManagedModelCreate(model_id=TEST_CHAT_MODEL, model_name="Claude Haiku 4.5", provider=ProviderKind.BEDROCK,
                            input_modalities=["TEXT"], output_modalities=["TEXT"], max_input_tokens=200_000,
                            max_output_tokens=4096, available_to_roles=["Staff"],
                            input_price_per_million_tokens=Decimal(1), output_price_per_million_tokens=Decimal(5))

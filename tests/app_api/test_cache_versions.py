@@ -9,10 +9,11 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from fastapi.testclient import TestClient
 
-from apis.app_api.container import AwsClients, build_container
+from apis.app_api.container import build_container
 from apis.app_api.main import create_app
 from apis.shared.auth import AuthConfig, Authenticator, JwksCache
-from apis.shared.models import ManagedModelCreate, ManagedModelRepository, ManagedModelService, ModelProvider
+from apis.shared.catalog import ManagedModelCreate, ManagedModelRepository, ManagedModelService, ProviderKind
+from apis.shared.composition import AwsClients
 from tests.app_api.conftest import SIGNING_KEY, person
 from tests.support.clock import ManualClock
 from tests.support.tokens import AUDIENCE, ISSUER, jwks
@@ -95,7 +96,7 @@ def test_an_app_role_change_reaches_the_other_replica_within_the_interval(
 ) -> None:
     first, second = replicas
     ManagedModelService(ManagedModelRepository(dynamodb, "managed-models")).create(ManagedModelCreate(
-        model_id=MODEL_ID, model_name="Nova Pro", provider=ModelProvider.BEDROCK, provider_name="Amazon",
+        model_id=MODEL_ID, model_name="Nova Pro", provider=ProviderKind.BEDROCK, provider_name="Amazon",
         input_modalities=["TEXT"], output_modalities=["TEXT"], max_input_tokens=300_000, max_output_tokens=4096,
         input_price_per_million_tokens=Decimal(1), output_price_per_million_tokens=Decimal(4),
     ))  # fmt: skip

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from apis.shared.models import ManagedModelCreate, ManagedModelRepository, ManagedModelService, ModelProvider
+from apis.shared.catalog import ManagedModelCreate, ManagedModelRepository, ManagedModelService, ProviderKind
 from apis.shared.rbac import AppRole, AppRoleRepository, EffectivePermissions
 from tests.app_api.conftest import bearer
 from tests.support.faults import FAULTS, inject_fault
@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 def add_model(dynamodb, model_id: str, **fields) -> None:
     data = ManagedModelCreate(
-        model_id=model_id, model_name=model_id, provider=ModelProvider.BEDROCK, input_modalities=["TEXT"],
+        model_id=model_id, model_name=model_id, provider=ProviderKind.BEDROCK, input_modalities=["TEXT"],
         output_modalities=["TEXT"], max_input_tokens=1000, max_output_tokens=100,
         input_price_per_million_tokens=Decimal(1), **fields,
     )  # fmt: skip

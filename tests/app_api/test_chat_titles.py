@@ -14,12 +14,9 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from apis.app_api.chat.titles import clean_title
-from apis.shared.models import (
-    ManagedModelCreate,
-    ManagedModelRepository,
-    ManagedModelService,
+from apis.shared.catalog import ManagedModelCreate, ManagedModelRepository, ManagedModelService, ProviderKind
+from apis.shared.providers import (
     ModelAccessDeniedError,
-    ModelProvider,
     ModelRequestInvalidError,
     ModelThrottledError,
     ModelTimeoutError,
@@ -42,7 +39,7 @@ if TYPE_CHECKING:
 
     from fastapi.testclient import TestClient
 
-    from apis.shared.models import ModelEvent, ModelRequest
+    from apis.shared.providers import ModelEvent, ModelRequest
 
 ADA = person("111111111", "ada@example.edu")
 VISITOR = person("444444444", "vic@example.edu", "Visitor")
@@ -85,7 +82,7 @@ def title_model(dynamodb: Any) -> Any:
         ManagedModelCreate(
             model_id=TITLE_MODEL,
             model_name="Nova Micro",
-            provider=ModelProvider.BEDROCK,
+            provider=ProviderKind.BEDROCK,
             input_modalities=["TEXT"],
             output_modalities=["TEXT"],
             max_input_tokens=128_000,

@@ -130,12 +130,13 @@ def schema(app_for_schema: FastAPI) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def app_for_schema() -> FastAPI:
-    from apis.app_api.container import AwsClients, build_container
+    from apis.app_api.container import build_container
     from apis.app_api.main import create_app
     from apis.app_api.settings import AppApiSettings
     from apis.shared.assistants import LocalKnowledgeBase
     from apis.shared.auth import AuthConfig, Authenticator, AuthMode
-    from apis.shared.models import LocalModelProvider
+    from apis.shared.composition import AwsClients
+    from apis.shared.providers import LocalModelProvider
 
     settings = AppApiSettings(environment="test", auth_mode="disabled")
     container = build_container(

@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from apis.app_api.ingestion import IngestionWorker
 from apis.shared.assistants import LocalKnowledgeBase
 from apis.shared.aws import client_config, create_table
-from apis.shared.models import LocalModelProvider
+from apis.shared.providers import LocalModelProvider
 from tests.app_api.conftest import APP_API_TABLES, add_test_chat_model, make_app, person
 from tests.support.aws import REGION, serial_moto_server
 from tests.support.sse import parse_sse
@@ -59,9 +59,9 @@ def stack(endpoint: str, settings: AppApiSettings) -> dict[str, Any]:
         Bucket="rag-documents",
         NotificationConfiguration={"QueueConfigurations": [{"QueueArn": queue_arn, "Events": ["s3:ObjectCreated:*"]}]},
     )
-    from apis.app_api.container import build_clients
+    from apis.shared.composition import build_clients
 
-    clients = build_clients(local.model_copy(update={"ingestion_queue_url": queue_url}))
+    clients = build_clients(local, with_queue=True)
     app = make_app(local, clients.dynamodb, clients.s3, LocalKnowledgeBase(), LocalModelProvider(environment="test"))
     return {"app": app, "sqs": clients.sqs, "queue_url": queue_url}
 

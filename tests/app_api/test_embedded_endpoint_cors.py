@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 from apis.shared.assistants import ASSISTANTS_TABLE, LocalKnowledgeBase
 from apis.shared.aws import client_config, create_table
 from apis.shared.files import USER_FILES_TABLE
-from apis.shared.models import LocalModelProvider
+from apis.shared.providers import LocalModelProvider
 from apis.shared.rbac import APP_ROLES_TABLE
 from apis.shared.sessions import SESSIONS_METADATA_TABLE
 from apis.shared.users import USERS_TABLE
@@ -67,7 +67,7 @@ def client(endpoint: str, s3: Any, settings: AppApiSettings) -> Iterator[TestCli
               "user-files": USER_FILES_TABLE, "assistants": ASSISTANTS_TABLE}  # fmt: skip
     for name, definition in tables.items():
         create_table(dynamodb, name, definition)
-    from apis.app_api.container import build_clients
+    from apis.shared.composition import build_clients
 
     clients = build_clients(local)
     app = make_app(local, clients.dynamodb, clients.s3, LocalKnowledgeBase(), LocalModelProvider(environment="test"))

@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING
 import pytest
 from pydantic import ValidationError
 
-from apis.app_api.container import build_authenticator
 from apis.app_api.settings import AppApiSettings, get_settings
+from apis.shared.composition import build_authenticator
 from tests.support.tokens import AUDIENCE, ISSUER
 
 if TYPE_CHECKING:

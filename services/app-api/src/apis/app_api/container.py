@@ -9,35 +9,24 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
-
-import boto3
+from typing import TYPE_CHECKING, Any
 
 from apis.app_api.admin.service import UserAdminService
 from apis.app_api.auth.service import SignInService, build_sign_in_service
 from apis.app_api.costs.admin_service import AdminCostService
 from apis.app_api.costs.service import CostReportService
-from apis.shared.assistants import (
-    AssistantRepository,
-    AssistantService,
-    DocumentService,
-    KnowledgeBase,
-    LocalKnowledgeBase,
-    S3VectorsKnowledgeBase,
-)
-from apis.shared.auth import AuthConfig, Authenticator, AuthMode, ClaimNames
-from apis.shared.aws import client_config, s3_client_config
+from apis.shared.assistants import AssistantRepository, AssistantService, DocumentService, KnowledgeBase
 from apis.shared.caching import VersionStamp
+from apis.shared.catalog import ManagedModelRepository, ManagedModelService
+from apis.shared.composition import (
+    AwsClients,
+    build_authenticator,
+    build_clients,
+    build_knowledge_base,
+    build_model_provider,
+)
 from apis.shared.files import FileLimits, FileUploadService
 from apis.shared.metering import ModelMeter
-from apis.shared.models import (
-    BedrockModelProvider,
-    LocalModelProvider,
-    ManagedModelRepository,
-    ManagedModelService,
-    ModelProviderProtocol,
-)
 from apis.shared.quota import (
     CostRepository,
     QuotaChecker,
@@ -48,26 +37,16 @@ from apis.shared.quota import (
 )
 from apis.shared.rbac import AppRoleAdminService, AppRoleCache, AppRoleRepository, AppRoleService
 from apis.shared.sessions import SessionService, SessionStore
-from apis.shared.users import UserRepository, UserSyncService
+from apis.shared.users import UserRepository
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from apis.app_api.settings import AppApiSettings
-    from apis.shared.auth import User
+    from apis.shared.auth import Authenticator
+    from apis.shared.providers import ModelProvider
 
-__all__ = ["AppApiContainer", "AwsClients", "build_container"]
-
-
-@dataclass
-class AwsClients:
-    """The boto3 clients of one process; tests pass moto-backed ones."""
-
-    dynamodb: Any
-    s3: Any
-    bedrock_runtime: Any | None = None
-    s3vectors: Any | None = None
-    sqs: Any | None = None
+__all__ = ["AppApiContainer", "build_container"]
 
 
 @dataclass
@@ -87,7 +66,7 @@ class AppApiContainer:
     assistants: AssistantService
     documents: DocumentService
     knowledge_base: KnowledgeBase
-    model_provider: ModelProviderProtocol
+    model_provider: ModelProvider
     quotas: QuotaRepository
     quota_resolver: QuotaResolver
     quota_events: QuotaEventRepository
@@ -103,78 +82,18 @@ class AppApiContainer:
         return self.clients.dynamodb
 
 
-def build_clients(settings: AppApiSettings) -> AwsClients:
-    """The clients this configuration needs, and no others."""
-    common: dict[str, Any] = {"region_name": settings.aws_region, "endpoint_url": settings.aws_endpoint_url}
-    # Path-style against a local endpoint (no bucket subdomains there), virtual-hosted on AWS.
-    style: Literal["virtual", "path"] = "path" if settings.aws_endpoint_url else "virtual"
-    uses_bedrock = settings.model_provider == "bedrock" or settings.knowledge_base == "s3vectors"
-    # A model answer streams for minutes: the read timeout bounds the gap between events.
-    model_config = client_config(read_timeout=settings.model_timeout_seconds, max_attempts=2)
-    return AwsClients(
-        dynamodb=boto3.client("dynamodb", config=client_config(), **common),
-        s3=boto3.client("s3", config=s3_client_config(addressing_style=style), **common),
-        bedrock_runtime=boto3.client("bedrock-runtime", config=model_config, **common) if uses_bedrock else None,
-        s3vectors=(
-            boto3.client("s3vectors", config=client_config(), **common)
-            if settings.knowledge_base == "s3vectors"
-            else None
-        ),
-        sqs=(
-            boto3.client("sqs", config=client_config(read_timeout=25.0), **common)
-            if settings.ingestion_queue_url
-            else None
-        ),
-    )
-
-
-def build_knowledge_base(settings: AppApiSettings, clients: AwsClients) -> KnowledgeBase:
-    if settings.knowledge_base == "local":
-        path = Path(settings.knowledge_base_path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        return LocalKnowledgeBase(str(path))
-    return S3VectorsKnowledgeBase(
-        clients.bedrock_runtime, clients.s3vectors, bucket=settings.vector_bucket, index_name=settings.vector_index
-    )
-
-
-def build_model_provider(settings: AppApiSettings, clients: AwsClients) -> ModelProviderProtocol:
-    if settings.model_provider == "local":
-        return LocalModelProvider(environment=settings.environment)
-    return BedrockModelProvider(clients.bedrock_runtime)
-
-
-def build_authenticator(settings: AppApiSettings, users: UserRepository) -> Authenticator:
-    config = AuthConfig(
-        issuer=settings.auth_issuer,
-        audiences=tuple(settings.auth_audiences),
-        jwks_url=settings.auth_jwks_url,
-        mode=AuthMode(settings.auth_mode),
-        environment=settings.environment,
-        allowed_roles=tuple(settings.auth_allowed_roles),
-        jwks_stale_grace_seconds=settings.auth_jwks_stale_grace_seconds,
-        claims=ClaimNames(verified_email=settings.auth_share_identity_claim),
-        verified_email_requires_flag=settings.auth_share_identity_requires_email_verified,
-    )
-    sync = UserSyncService(users)
-
-    def sync_user(user: User) -> None:
-        sync.sync_from_user(user)
-
-    return Authenticator(config, on_authenticated=sync_user)
-
-
 def build_container(
     settings: AppApiSettings,
     *,
     clients: AwsClients | None = None,
     authenticator: Authenticator | None = None,
     knowledge_base: KnowledgeBase | None = None,
-    model_provider: ModelProviderProtocol | None = None,
+    model_provider: ModelProvider | None = None,
     cache_clock: Callable[[], float] = time.monotonic,
 ) -> AppApiContainer:
     """Wire the services; tests pass their own clients, authenticator, knowledge base, model or caches' clock."""
-    clients = clients or build_clients(settings)
+    # The ingestion worker's queue is app-api's alone.
+    clients = clients or build_clients(settings, with_queue=bool(settings.ingestion_queue_url))
     dynamodb = clients.dynamodb
     users = UserRepository(dynamodb, settings.users_table)
     session_store = SessionStore(dynamodb, settings.sessions_table)

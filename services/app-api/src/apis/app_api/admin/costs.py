@@ -18,7 +18,7 @@ from apis.app_api.costs.models import (
     TopUserCost,
 )
 from apis.app_api.costs.service import MONTH_PATTERN
-from apis.app_api.dependencies import AdminUser, ContainerDep
+from apis.app_api.dependencies import AdminCostsDep, AdminUser
 
 __all__ = ["router"]
 
@@ -31,71 +31,71 @@ Month = Annotated[str | None, Query(pattern=MONTH_PATTERN, description="YYYY-MM 
 @router.get("/dashboard", response_model=AdminCostDashboard, response_model_exclude_none=True)
 def get_dashboard(
     admin: AdminUser,
-    container: ContainerDep,
+    admin_costs: AdminCostsDep,
     period: Month = None,
     top_users_limit: Annotated[int, Query(alias="topUsersLimit", ge=1, le=1000)] = 100,
     include_trends: Annotated[bool, Query(alias="includeTrends")] = True,
 ) -> AdminCostDashboard:
     """The month's totals, top users, model usage and daily trends."""
-    return container.admin_costs.dashboard(period, top_users_limit=top_users_limit, include_trends=include_trends)
+    return admin_costs.dashboard(period, top_users_limit=top_users_limit, include_trends=include_trends)
 
 
 @router.get("/top-users", response_model=list[TopUserCost], response_model_exclude_none=True)
 def get_top_users(
     admin: AdminUser,
-    container: ContainerDep,
+    admin_costs: AdminCostsDep,
     period: Month = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     min_cost: Annotated[Decimal | None, Query(alias="minCost", ge=0)] = None,
     tier_id: Annotated[str | None, Query(alias="tierId", min_length=1, max_length=64)] = None,
 ) -> list[TopUserCost]:
     """The month's biggest spenders, most expensive first."""
-    return container.admin_costs.top_users(period, limit=limit, min_cost=min_cost, tier_id=tier_id)
+    return admin_costs.top_users(period, limit=limit, min_cost=min_cost, tier_id=tier_id)
 
 
 @router.get("/system-summary", response_model=SystemCostSummary, response_model_exclude_none=True)
 def get_system_summary(
     admin: AdminUser,
-    container: ContainerDep,
+    admin_costs: AdminCostsDep,
     period: Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}(-\d{2})?$", description="YYYY-MM or YYYY-MM-DD")] = None,
     period_type: Annotated[Literal["daily", "monthly"], Query(alias="periodType")] = "monthly",
 ) -> SystemCostSummary:
     """Everyone's totals of a month or a day (UTC)."""
-    return container.admin_costs.system_summary(period, period_type)
+    return admin_costs.system_summary(period, period_type)
 
 
 @router.get("/by-model", response_model=list[ModelUsageSummary])
-def get_usage_by_model(admin: AdminUser, container: ContainerDep, period: Month = None) -> list[ModelUsageSummary]:
+def get_usage_by_model(admin: AdminUser, admin_costs: AdminCostsDep, period: Month = None) -> list[ModelUsageSummary]:
     """Each model's use in the month, most expensive first."""
-    return container.admin_costs.usage_by_model(period)
+    return admin_costs.usage_by_model(period)
 
 
 @router.get("/by-tier", response_model=list[TierUsageSummary], response_model_exclude_none=True)
-def get_usage_by_tier(admin: AdminUser, container: ContainerDep, period: Month = None) -> list[TierUsageSummary]:
+def get_usage_by_tier(admin: AdminUser, admin_costs: AdminCostsDep, period: Month = None) -> list[TierUsageSummary]:
     """The month's users grouped by the quota tier each resolves to now."""
-    return container.admin_costs.usage_by_tier(period)
+    return admin_costs.usage_by_tier(period)
 
 
 @router.get("/trends", response_model=list[CostTrend])
 def get_trends(
     admin: AdminUser,
-    container: ContainerDep,
+    admin_costs: AdminCostsDep,
     start_date: Annotated[str, Query(alias="startDate", pattern=_DAY_PATTERN)],
     end_date: Annotated[str, Query(alias="endDate", pattern=_DAY_PATTERN)],
 ) -> list[CostTrend]:
     """Everyone's cost per UTC day (at most 90 days apart); days without use are left out."""
-    return container.admin_costs.trends(start_date, end_date)
+    return admin_costs.trends(start_date, end_date)
 
 
 @router.get("/export", response_class=Response, responses={200: {"content": {"text/csv": {}, "application/json": {}}}})
 def export_costs(
     admin: AdminUser,
-    container: ContainerDep,
+    admin_costs: AdminCostsDep,
     period: Month = None,
     export_format: Annotated[Literal["csv", "json"], Query(alias="format")] = "csv",
 ) -> Response:
     """Every user of the month as a file, ``cost_report_<period>.csv`` (or ``.json``)."""
-    export = container.admin_costs.export(period, export_format)
+    export = admin_costs.export(period, export_format)
     return Response(
         content=export.content,
         media_type=export.media_type,

@@ -3,8 +3,8 @@
 # No `from __future__ import annotations`: FastAPI reads these annotations at runtime.
 from fastapi import APIRouter, Response, status
 
-from apis.app_api.dependencies import AdminUser, ContainerDep
-from apis.shared.models import ManagedModel, ManagedModelCreate, ManagedModelsListResponse, ManagedModelUpdate
+from apis.app_api.dependencies import AdminUser, ManagedModelsDep
+from apis.shared.catalog import ManagedModel, ManagedModelCreate, ManagedModelsListResponse, ManagedModelUpdate
 
 __all__ = ["router"]
 
@@ -12,30 +12,30 @@ router = APIRouter(prefix="/managed-models", tags=["admin: managed models"])
 
 
 @router.get("", response_model=ManagedModelsListResponse)
-def list_managed_models(admin: AdminUser, container: ContainerDep) -> ManagedModelsListResponse:
-    models = container.managed_models.list_all()
+def list_managed_models(admin: AdminUser, managed_models: ManagedModelsDep) -> ManagedModelsListResponse:
+    models = managed_models.list_all()
     return ManagedModelsListResponse(models=models, total_count=len(models))
 
 
 @router.post("", response_model=ManagedModel, status_code=status.HTTP_201_CREATED)
-def create_managed_model(body: ManagedModelCreate, admin: AdminUser, container: ContainerDep) -> ManagedModel:
+def create_managed_model(body: ManagedModelCreate, admin: AdminUser, managed_models: ManagedModelsDep) -> ManagedModel:
     """A second model with the same ``modelId`` is refused."""
-    return container.managed_models.create(body)
+    return managed_models.create(body)
 
 
 @router.get("/{model_uuid}", response_model=ManagedModel)
-def get_managed_model(model_uuid: str, admin: AdminUser, container: ContainerDep) -> ManagedModel:
-    return container.managed_models.get(model_uuid)
+def get_managed_model(model_uuid: str, admin: AdminUser, managed_models: ManagedModelsDep) -> ManagedModel:
+    return managed_models.get(model_uuid)
 
 
 @router.put("/{model_uuid}", response_model=ManagedModel)
 def update_managed_model(
-    model_uuid: str, body: ManagedModelUpdate, admin: AdminUser, container: ContainerDep
+    model_uuid: str, body: ManagedModelUpdate, admin: AdminUser, managed_models: ManagedModelsDep
 ) -> ManagedModel:
-    return container.managed_models.update(model_uuid, body)
+    return managed_models.update(model_uuid, body)
 
 
 @router.delete("/{model_uuid}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_managed_model(model_uuid: str, admin: AdminUser, container: ContainerDep) -> Response:
-    container.managed_models.delete(model_uuid)
+def delete_managed_model(model_uuid: str, admin: AdminUser, managed_models: ManagedModelsDep) -> Response:
+    managed_models.delete(model_uuid)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

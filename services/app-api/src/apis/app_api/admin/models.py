@@ -6,7 +6,8 @@ from decimal import Decimal
 
 from pydantic import Field
 
-from apis.shared.quota import Money, QuotaAssignment, QuotaEvent, QuotaOverride, QuotaTier
+from apis.shared.money import Money
+from apis.shared.quota import QuotaAssignment, QuotaEvent, QuotaOverride, QuotaTier
 from apis.shared.schema import CamelModel
 from apis.shared.users import UserListItem, UserProfile
 

@@ -18,7 +18,14 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 
 from apis.app_api.admin.models import UserQuotaInfo
-from apis.app_api.dependencies import AdminUser, ContainerDep, SystemAdminUser
+from apis.app_api.dependencies import (
+    AdminUser,
+    QuotaEventsDep,
+    QuotaResolverDep,
+    QuotasDep,
+    SystemAdminUser,
+    UserAdminDep,
+)
 from apis.shared.quota import (
     QuotaAssignment,
     QuotaAssignmentCreate,
@@ -41,111 +48,131 @@ NO_CONTENT = status.HTTP_204_NO_CONTENT
 
 
 @router.get("/tiers", response_model=list[QuotaTier])
-def list_tiers(admin: AdminUser, container: ContainerDep, enabled_only: bool = False) -> list[QuotaTier]:
-    return container.quotas.list_tiers(enabled_only=enabled_only)
+def list_tiers(admin: AdminUser, quotas: QuotasDep, enabled_only: bool = False) -> list[QuotaTier]:
+    return quotas.list_tiers(enabled_only=enabled_only)
 
 
 @router.post("/tiers", response_model=QuotaTier, status_code=status.HTTP_201_CREATED)
-def create_tier(body: QuotaTierCreate, admin: SystemAdminUser, container: ContainerDep) -> QuotaTier:
-    tier = container.quotas.create_tier(body, created_by=admin.email or admin.user_id)
-    container.quota_resolver.invalidate()
+def create_tier(
+    body: QuotaTierCreate, admin: SystemAdminUser, quotas: QuotasDep, quota_resolver: QuotaResolverDep
+) -> QuotaTier:
+    tier = quotas.create_tier(body, created_by=admin.email or admin.user_id)
+    quota_resolver.invalidate()
     return tier
 
 
 @router.get("/tiers/{tier_id}", response_model=QuotaTier)
-def get_tier(tier_id: str, admin: AdminUser, container: ContainerDep) -> QuotaTier:
-    return container.quotas.get_tier_or_raise(tier_id)
+def get_tier(tier_id: str, admin: AdminUser, quotas: QuotasDep) -> QuotaTier:
+    return quotas.get_tier_or_raise(tier_id)
 
 
 @router.patch("/tiers/{tier_id}", response_model=QuotaTier)
-def update_tier(tier_id: str, body: QuotaTierUpdate, admin: SystemAdminUser, container: ContainerDep) -> QuotaTier:
-    tier = container.quotas.update_tier(tier_id, body)
-    container.quota_resolver.invalidate()
+def update_tier(
+    tier_id: str, body: QuotaTierUpdate, admin: SystemAdminUser, quotas: QuotasDep, quota_resolver: QuotaResolverDep
+) -> QuotaTier:
+    tier = quotas.update_tier(tier_id, body)
+    quota_resolver.invalidate()
     return tier
 
 
 @router.delete("/tiers/{tier_id}", status_code=NO_CONTENT)
-def delete_tier(tier_id: str, admin: SystemAdminUser, container: ContainerDep) -> Response:
+def delete_tier(tier_id: str, admin: SystemAdminUser, quotas: QuotasDep, quota_resolver: QuotaResolverDep) -> Response:
     """A tier that assignments still point to is refused (409)."""
-    container.quotas.delete_tier(tier_id)
-    container.quota_resolver.invalidate()
+    quotas.delete_tier(tier_id)
+    quota_resolver.invalidate()
     return Response(status_code=NO_CONTENT)
 
 
 @router.get("/assignments", response_model=list[QuotaAssignment])
 def list_assignments(
-    admin: AdminUser, container: ContainerDep, enabled_only: bool = False, tier_id: str | None = None
+    admin: AdminUser, quotas: QuotasDep, enabled_only: bool = False, tier_id: str | None = None
 ) -> list[QuotaAssignment]:
-    return container.quotas.list_assignments(enabled_only=enabled_only, tier_id=tier_id)
+    return quotas.list_assignments(enabled_only=enabled_only, tier_id=tier_id)
 
 
 @router.post("/assignments", response_model=QuotaAssignment, status_code=status.HTTP_201_CREATED)
-def create_assignment(body: QuotaAssignmentCreate, admin: SystemAdminUser, container: ContainerDep) -> QuotaAssignment:
-    assignment = container.quotas.create_assignment(body, created_by=admin.email or admin.user_id)
-    container.quota_resolver.invalidate()
+def create_assignment(
+    body: QuotaAssignmentCreate, admin: SystemAdminUser, quotas: QuotasDep, quota_resolver: QuotaResolverDep
+) -> QuotaAssignment:
+    assignment = quotas.create_assignment(body, created_by=admin.email or admin.user_id)
+    quota_resolver.invalidate()
     return assignment
 
 
 @router.get("/assignments/{assignment_id}", response_model=QuotaAssignment)
-def get_assignment(assignment_id: str, admin: AdminUser, container: ContainerDep) -> QuotaAssignment:
-    return container.quotas.get_assignment_or_raise(assignment_id)
+def get_assignment(assignment_id: str, admin: AdminUser, quotas: QuotasDep) -> QuotaAssignment:
+    return quotas.get_assignment_or_raise(assignment_id)
 
 
 @router.patch("/assignments/{assignment_id}", response_model=QuotaAssignment)
 def update_assignment(
-    assignment_id: str, body: QuotaAssignmentUpdate, admin: SystemAdminUser, container: ContainerDep
+    assignment_id: str,
+    body: QuotaAssignmentUpdate,
+    admin: SystemAdminUser,
+    quotas: QuotasDep,
+    quota_resolver: QuotaResolverDep,
 ) -> QuotaAssignment:
-    assignment = container.quotas.update_assignment(assignment_id, body)
-    container.quota_resolver.invalidate()
+    assignment = quotas.update_assignment(assignment_id, body)
+    quota_resolver.invalidate()
     return assignment
 
 
 @router.delete("/assignments/{assignment_id}", status_code=NO_CONTENT)
-def delete_assignment(assignment_id: str, admin: SystemAdminUser, container: ContainerDep) -> Response:
-    container.quotas.delete_assignment(assignment_id)
-    container.quota_resolver.invalidate()
+def delete_assignment(
+    assignment_id: str, admin: SystemAdminUser, quotas: QuotasDep, quota_resolver: QuotaResolverDep
+) -> Response:
+    quotas.delete_assignment(assignment_id)
+    quota_resolver.invalidate()
     return Response(status_code=NO_CONTENT)
 
 
 @router.get("/overrides", response_model=list[QuotaOverride])
 def list_overrides(
-    admin: AdminUser, container: ContainerDep, active_only: bool = False, user_id: str | None = None
+    admin: AdminUser, quotas: QuotasDep, active_only: bool = False, user_id: str | None = None
 ) -> list[QuotaOverride]:
-    return container.quotas.list_overrides(active_only=active_only, user_id=user_id)
+    return quotas.list_overrides(active_only=active_only, user_id=user_id)
 
 
 @router.post("/overrides", response_model=QuotaOverride, status_code=status.HTTP_201_CREATED)
-def create_override(body: QuotaOverrideCreate, admin: SystemAdminUser, container: ContainerDep) -> QuotaOverride:
-    override = container.quotas.create_override(body, created_by=admin.email or admin.user_id)
-    container.quota_resolver.invalidate()
+def create_override(
+    body: QuotaOverrideCreate, admin: SystemAdminUser, quotas: QuotasDep, quota_resolver: QuotaResolverDep
+) -> QuotaOverride:
+    override = quotas.create_override(body, created_by=admin.email or admin.user_id)
+    quota_resolver.invalidate()
     return override
 
 
 @router.get("/overrides/{override_id}", response_model=QuotaOverride)
-def get_override(override_id: str, admin: AdminUser, container: ContainerDep) -> QuotaOverride:
-    return container.quotas.get_override_or_raise(override_id)
+def get_override(override_id: str, admin: AdminUser, quotas: QuotasDep) -> QuotaOverride:
+    return quotas.get_override_or_raise(override_id)
 
 
 @router.patch("/overrides/{override_id}", response_model=QuotaOverride)
 def update_override(
-    override_id: str, body: QuotaOverrideUpdate, admin: SystemAdminUser, container: ContainerDep
+    override_id: str,
+    body: QuotaOverrideUpdate,
+    admin: SystemAdminUser,
+    quotas: QuotasDep,
+    quota_resolver: QuotaResolverDep,
 ) -> QuotaOverride:
-    override = container.quotas.update_override(override_id, body)
-    container.quota_resolver.invalidate()
+    override = quotas.update_override(override_id, body)
+    quota_resolver.invalidate()
     return override
 
 
 @router.delete("/overrides/{override_id}", status_code=NO_CONTENT)
-def delete_override(override_id: str, admin: SystemAdminUser, container: ContainerDep) -> Response:
-    container.quotas.delete_override(override_id)
-    container.quota_resolver.invalidate()
+def delete_override(
+    override_id: str, admin: SystemAdminUser, quotas: QuotasDep, quota_resolver: QuotaResolverDep
+) -> Response:
+    quotas.delete_override(override_id)
+    quota_resolver.invalidate()
     return Response(status_code=NO_CONTENT)
 
 
 @router.get("/events", response_model=list[QuotaEvent])
 def list_events(
     admin: AdminUser,
-    container: ContainerDep,
+    quota_events: QuotaEventsDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     user_id: str | None = None,
     tier_id: str | None = None,
@@ -154,7 +181,7 @@ def list_events(
 ) -> list[QuotaEvent]:
     """Newest first."""
     start = None if since is None else (since if since.tzinfo else since.replace(tzinfo=UTC))
-    return container.quota_events.list_events(
+    return quota_events.list_events(
         user_id=user_id,
         tier_id=tier_id,
         event_type=event_type,
@@ -167,9 +194,9 @@ def list_events(
 def user_quota_info(
     user_id: str,
     admin: AdminUser,
-    container: ContainerDep,
+    user_admin: UserAdminDep,
     email: str | None = None,
     roles: Annotated[str | None, Query(description="JWT roles, comma-separated")] = None,
 ) -> UserQuotaInfo:
     role_list = [role.strip() for role in (roles or "").split(",") if role.strip()]
-    return container.user_admin.quota_info(user_id, email, role_list)
+    return user_admin.quota_info(user_id, email, role_list)

@@ -9,7 +9,7 @@ from typing import Any
 
 from fastapi import APIRouter, Response, status
 
-from apis.app_api.dependencies import AdminUser, ContainerDep, SystemAdminUser
+from apis.app_api.dependencies import AdminUser, AppRoleAdminDep, AppRoleCacheDep, SystemAdminUser
 from apis.shared.rbac import AppRole, AppRoleCacheStats, AppRoleCreate, AppRoleList, AppRoleUpdate
 
 __all__ = ["router"]
@@ -26,50 +26,50 @@ def _camel_stats(stats: AppRoleCacheStats) -> dict[str, Any]:
 
 
 @router.get("/", response_model=AppRoleList)
-def list_roles(admin: AdminUser, container: ContainerDep, enabled_only: bool = False) -> AppRoleList:
-    roles = container.app_role_admin.list_roles(enabled_only=enabled_only)
+def list_roles(admin: AdminUser, app_role_admin: AppRoleAdminDep, enabled_only: bool = False) -> AppRoleList:
+    roles = app_role_admin.list_roles(enabled_only=enabled_only)
     return AppRoleList(roles=roles, total=len(roles))
 
 
 @router.post("/", response_model=AppRole, status_code=status.HTTP_201_CREATED)
-def create_role(body: AppRoleCreate, admin: SystemAdminUser, container: ContainerDep) -> AppRole:
-    return container.app_role_admin.create_role(body, created_by=admin.email or admin.user_id)
+def create_role(body: AppRoleCreate, admin: SystemAdminUser, app_role_admin: AppRoleAdminDep) -> AppRole:
+    return app_role_admin.create_role(body, created_by=admin.email or admin.user_id)
 
 
 @router.get("/cache/stats")
-def cache_stats(admin: SystemAdminUser, container: ContainerDep) -> dict[str, Any]:
+def cache_stats(admin: SystemAdminUser, app_role_cache: AppRoleCacheDep) -> dict[str, Any]:
     """Sizes and hit counts of the role caches of this process."""
-    return _camel_stats(container.app_role_cache.stats())
+    return _camel_stats(app_role_cache.stats())
 
 
 @router.post("/cache/invalidate")
-def invalidate_cache(admin: SystemAdminUser, container: ContainerDep) -> dict[str, Any]:
+def invalidate_cache(admin: SystemAdminUser, app_role_cache: AppRoleCacheDep) -> dict[str, Any]:
     """Empty the role caches, this process's at once and every other replica's through the version stamp.
 
     Returns this process's (now empty) statistics.
     """
-    container.app_role_cache.invalidate_all()
-    return _camel_stats(container.app_role_cache.stats())
+    app_role_cache.invalidate_all()
+    return _camel_stats(app_role_cache.stats())
 
 
 @router.get("/{role_id}", response_model=AppRole)
-def get_role(role_id: str, admin: AdminUser, container: ContainerDep) -> AppRole:
-    return container.app_role_admin.get_role(role_id)
+def get_role(role_id: str, admin: AdminUser, app_role_admin: AppRoleAdminDep) -> AppRole:
+    return app_role_admin.get_role(role_id)
 
 
 @router.patch("/{role_id}", response_model=AppRole)
-def update_role(role_id: str, body: AppRoleUpdate, admin: SystemAdminUser, container: ContainerDep) -> AppRole:
-    return container.app_role_admin.update_role(role_id, body)
+def update_role(role_id: str, body: AppRoleUpdate, admin: SystemAdminUser, app_role_admin: AppRoleAdminDep) -> AppRole:
+    return app_role_admin.update_role(role_id, body)
 
 
 @router.delete("/{role_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_role(role_id: str, admin: SystemAdminUser, container: ContainerDep) -> Response:
+def delete_role(role_id: str, admin: SystemAdminUser, app_role_admin: AppRoleAdminDep) -> Response:
     """System roles cannot be deleted."""
-    container.app_role_admin.delete_role(role_id)
+    app_role_admin.delete_role(role_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.post("/{role_id}/sync", response_model=AppRole)
-def sync_role(role_id: str, admin: SystemAdminUser, container: ContainerDep) -> AppRole:
+def sync_role(role_id: str, admin: SystemAdminUser, app_role_admin: AppRoleAdminDep) -> AppRole:
     """Recompute the role's effective permissions from its grants and inheritance."""
-    return container.app_role_admin.sync_effective_permissions(role_id)
+    return app_role_admin.sync_effective_permissions(role_id)

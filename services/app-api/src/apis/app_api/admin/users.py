@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from apis.app_api.admin.models import AdminUserListResponse, UserDetailResponse
-from apis.app_api.dependencies import AdminUser, ContainerDep
+from apis.app_api.dependencies import AdminUser, UserAdminDep
 from apis.shared.users import UserStatus
 
 __all__ = ["router"]
@@ -17,32 +17,32 @@ router = APIRouter(prefix="/users", tags=["admin: users"])
 @router.get("", response_model=AdminUserListResponse, response_model_exclude_none=True)
 def list_users(
     admin: AdminUser,
-    container: ContainerDep,
+    user_admin: UserAdminDep,
     status: UserStatus = UserStatus.ACTIVE,
     domain: Annotated[str | None, Query(min_length=1, max_length=253)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 25,
     cursor: Annotated[str | None, Query()] = None,
 ) -> AdminUserListResponse:
     """Newest login first; ``nextCursor`` pages on. With ``domain``, the users of that email domain."""
-    return container.user_admin.list_users(status=status, domain=domain, limit=limit, cursor=cursor)
+    return user_admin.list_users(status=status, domain=domain, limit=limit, cursor=cursor)
 
 
 @router.get("/search", response_model=AdminUserListResponse, response_model_exclude_none=True)
 def search_users(
-    admin: AdminUser, container: ContainerDep, email: Annotated[str, Query(min_length=3, max_length=320)]
+    admin: AdminUser, user_admin: UserAdminDep, email: Annotated[str, Query(min_length=3, max_length=320)]
 ) -> AdminUserListResponse:
     """The user with exactly this email (zero or one)."""
-    return container.user_admin.search_by_email(email)
+    return user_admin.search_by_email(email)
 
 
 @router.get("/domains/list", response_model=list[str])
 def list_domains(
-    admin: AdminUser, container: ContainerDep, limit: Annotated[int, Query(ge=1, le=500)] = 50
+    admin: AdminUser, user_admin: UserAdminDep, limit: Annotated[int, Query(ge=1, le=500)] = 50
 ) -> list[str]:
-    return container.user_admin.domains(limit=limit)
+    return user_admin.domains(limit=limit)
 
 
 @router.get("/{user_id}", response_model=UserDetailResponse, response_model_exclude_none=True)
-def get_user(user_id: str, admin: AdminUser, container: ContainerDep) -> UserDetailResponse:
+def get_user(user_id: str, admin: AdminUser, user_admin: UserAdminDep) -> UserDetailResponse:
     """Profile, this month's costs, quota standing and recent quota events."""
-    return container.user_admin.detail(user_id)
+    return user_admin.detail(user_id)

@@ -13,8 +13,8 @@ from fastapi import APIRouter, Query, Response, status
 from fastapi.responses import StreamingResponse
 from pydantic import Field
 
-from apis.app_api.assistants.test_chat import TestChatService
-from apis.app_api.dependencies import ContainerDep, CurrentUser, PathId
+from apis.app_api.assistants.dependencies import TestChatServiceDep
+from apis.app_api.dependencies import AssistantsDep, CurrentUser, DocumentsDep, PathId
 from apis.shared.assistants import (
     AssistantResponse,
     AssistantSharesResponse,
@@ -51,21 +51,21 @@ class DocumentDownloadResponse(CamelModel):
 
 
 @router.post("/draft", response_model=AssistantResponse, response_model_exclude_none=True)
-def create_draft(body: CreateAssistantDraftRequest, user: CurrentUser, container: ContainerDep) -> AssistantResponse:
-    assistant = container.assistants.create_draft(user.user_id, user.name, body)
+def create_draft(body: CreateAssistantDraftRequest, user: CurrentUser, assistants: AssistantsDep) -> AssistantResponse:
+    assistant = assistants.create_draft(user.user_id, user.name, body)
     return AssistantResponse.from_assistant(assistant, viewer_id=user.user_id)
 
 
 @router.post("", response_model=AssistantResponse, response_model_exclude_none=True)
-def create_assistant(body: CreateAssistantRequest, user: CurrentUser, container: ContainerDep) -> AssistantResponse:
-    assistant = container.assistants.create(user.user_id, user.name, body)
+def create_assistant(body: CreateAssistantRequest, user: CurrentUser, assistants: AssistantsDep) -> AssistantResponse:
+    assistant = assistants.create(user.user_id, user.name, body)
     return AssistantResponse.from_assistant(assistant, viewer_id=user.user_id)
 
 
 @router.get("", response_model=AssistantsListResponse, response_model_exclude_none=True)
 def list_assistants(
     user: CurrentUser,
-    container: ContainerDep,
+    assistants: AssistantsDep,
     limit: Annotated[int | None, Query(ge=1, le=1000)] = None,
     next_token: Annotated[str | None, Query()] = None,
     include_archived: bool = False,
@@ -77,103 +77,114 @@ def list_assistants(
     ``next_token`` and ``include_public`` are accepted for the client's sake: the
     list is complete up to ``limit`` and public assistants are not listed.
     """
-    return container.assistants.list_for_user(
+    return assistants.list_for_user(
         user.user_id, user.verified_email, include_drafts=include_drafts, include_archived=include_archived, limit=limit
     )
 
 
 @router.get("/{assistant_id}", response_model=AssistantResponse, response_model_exclude_none=True)
-def get_assistant(assistant_id: PathId, user: CurrentUser, container: ContainerDep) -> AssistantResponse:
+def get_assistant(assistant_id: PathId, user: CurrentUser, assistants: AssistantsDep) -> AssistantResponse:
     """404 when it does not exist, 403 when it is not visible to the caller."""
-    assistant = container.assistants.get_with_access_check(assistant_id, user.user_id, user.verified_email)
+    assistant = assistants.get_with_access_check(assistant_id, user.user_id, user.verified_email)
     return AssistantResponse.from_assistant(assistant, viewer_id=user.user_id)
 
 
 @router.put("/{assistant_id}", response_model=AssistantResponse, response_model_exclude_none=True)
 def update_assistant(
-    assistant_id: PathId, body: UpdateAssistantRequest, user: CurrentUser, container: ContainerDep
+    assistant_id: PathId, body: UpdateAssistantRequest, user: CurrentUser, assistants: AssistantsDep
 ) -> AssistantResponse:
-    assistant = container.assistants.update(assistant_id, user.user_id, body)
+    assistant = assistants.update(assistant_id, user.user_id, body)
     return AssistantResponse.from_assistant(assistant, viewer_id=user.user_id)
 
 
 @router.post("/{assistant_id}/archive", response_model=AssistantResponse, response_model_exclude_none=True)
-def archive_assistant(assistant_id: PathId, user: CurrentUser, container: ContainerDep) -> AssistantResponse:
-    assistant = container.assistants.archive(assistant_id, user.user_id)
+def archive_assistant(assistant_id: PathId, user: CurrentUser, assistants: AssistantsDep) -> AssistantResponse:
+    assistant = assistants.archive(assistant_id, user.user_id)
     return AssistantResponse.from_assistant(assistant, viewer_id=user.user_id)
 
 
 @router.delete("/{assistant_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_assistant(assistant_id: PathId, user: CurrentUser, container: ContainerDep) -> Response:
+def delete_assistant(
+    assistant_id: PathId, user: CurrentUser, assistants: AssistantsDep, documents: DocumentsDep
+) -> Response:
     """Delete the assistant with its documents (objects, index entries, records) and shares."""
-    container.assistants.get_owned(assistant_id, user.user_id)
-    container.documents.delete_all(assistant_id)
-    container.assistants.delete(assistant_id, user.user_id)
+    assistants.get_owned(assistant_id, user.user_id)
+    documents.delete_all(assistant_id)
+    assistants.delete(assistant_id, user.user_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/{assistant_id}/shares", response_model=AssistantSharesResponse)
-def list_shares(assistant_id: PathId, user: CurrentUser, container: ContainerDep) -> AssistantSharesResponse:
-    return container.assistants.shares(assistant_id, user.user_id)
+def list_shares(assistant_id: PathId, user: CurrentUser, assistants: AssistantsDep) -> AssistantSharesResponse:
+    return assistants.shares(assistant_id, user.user_id)
 
 
 @router.post("/{assistant_id}/shares", response_model=AssistantSharesResponse)
 def add_shares(
-    assistant_id: PathId, body: ShareAssistantRequest, user: CurrentUser, container: ContainerDep
+    assistant_id: PathId, body: ShareAssistantRequest, user: CurrentUser, assistants: AssistantsDep
 ) -> AssistantSharesResponse:
-    return container.assistants.share(assistant_id, user.user_id, body.emails)
+    return assistants.share(assistant_id, user.user_id, body.emails)
 
 
 @router.delete("/{assistant_id}/shares", response_model=AssistantSharesResponse)
 def remove_shares(
-    assistant_id: PathId, body: ShareAssistantRequest, user: CurrentUser, container: ContainerDep
+    assistant_id: PathId, body: ShareAssistantRequest, user: CurrentUser, assistants: AssistantsDep
 ) -> AssistantSharesResponse:
     """The client sends the emails as a JSON body on DELETE."""
-    return container.assistants.unshare(assistant_id, user.user_id, body.emails)
+    return assistants.unshare(assistant_id, user.user_id, body.emails)
 
 
 @router.post("/{assistant_id}/documents/upload-url", response_model=DocumentUploadResponse)
 def document_upload_url(
-    assistant_id: PathId, body: DocumentUploadRequest, user: CurrentUser, container: ContainerDep
+    assistant_id: PathId,
+    body: DocumentUploadRequest,
+    user: CurrentUser,
+    assistants: AssistantsDep,
+    documents: DocumentsDep,
 ) -> DocumentUploadResponse:
     """Record the document and sign its upload; ingestion starts when the object lands in S3."""
-    container.assistants.get_owned(assistant_id, user.user_id)
-    return container.documents.create_upload(assistant_id, body)
+    assistants.get_owned(assistant_id, user.user_id)
+    return documents.create_upload(assistant_id, body)
 
 
 @router.get("/{assistant_id}/documents", response_model=DocumentsListResponse, response_model_exclude_none=True)
 def list_documents(
     assistant_id: PathId,
     user: CurrentUser,
-    container: ContainerDep,
+    assistants: AssistantsDep,
+    documents: DocumentsDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 100,
     next_token: Annotated[str | None, Query()] = None,
 ) -> DocumentsListResponse:
-    container.assistants.get_owned(assistant_id, user.user_id)
-    return container.documents.list(assistant_id, limit=limit, next_token=next_token)
+    assistants.get_owned(assistant_id, user.user_id)
+    return documents.list(assistant_id, limit=limit, next_token=next_token)
 
 
 @router.get("/{assistant_id}/documents/{document_id}", response_model=Document, response_model_exclude_none=True)
-def get_document(assistant_id: PathId, document_id: PathId, user: CurrentUser, container: ContainerDep) -> Document:
+def get_document(
+    assistant_id: PathId, document_id: PathId, user: CurrentUser, assistants: AssistantsDep, documents: DocumentsDep
+) -> Document:
     """The client polls this until ``complete`` or ``failed`` (a 404 keeps it polling)."""
-    container.assistants.get_owned(assistant_id, user.user_id)
-    return container.documents.get(assistant_id, document_id)
+    assistants.get_owned(assistant_id, user.user_id)
+    return documents.get(assistant_id, document_id)
 
 
 @router.get("/{assistant_id}/documents/{document_id}/download", response_model=DocumentDownloadResponse)
 def download_document(
-    assistant_id: PathId, document_id: PathId, user: CurrentUser, container: ContainerDep
+    assistant_id: PathId, document_id: PathId, user: CurrentUser, assistants: AssistantsDep, documents: DocumentsDep
 ) -> DocumentDownloadResponse:
     """A short-lived download link, for anyone the assistant is visible to (citation chips)."""
-    container.assistants.get_with_access_check(assistant_id, user.user_id, user.verified_email)
-    url, document = container.documents.download_url(assistant_id, document_id)
+    assistants.get_with_access_check(assistant_id, user.user_id, user.verified_email)
+    url, document = documents.download_url(assistant_id, document_id)
     return DocumentDownloadResponse(download_url=url, filename=document.filename, expires_in=DOWNLOAD_URL_TTL_SECONDS)
 
 
 @router.delete("/{assistant_id}/documents/{document_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_document(assistant_id: PathId, document_id: PathId, user: CurrentUser, container: ContainerDep) -> Response:
-    container.assistants.get_owned(assistant_id, user.user_id)
-    container.documents.delete(assistant_id, document_id)
+def delete_document(
+    assistant_id: PathId, document_id: PathId, user: CurrentUser, assistants: AssistantsDep, documents: DocumentsDep
+) -> Response:
+    assistants.get_owned(assistant_id, user.user_id)
+    documents.delete(assistant_id, document_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -183,17 +194,8 @@ def delete_document(assistant_id: PathId, document_id: PathId, user: CurrentUser
     responses={200: {"content": {"text/event-stream": {}}, "description": "The answer as server-sent events"}},
 )
 def test_chat(
-    assistant_id: PathId, body: TestChatRequest, user: CurrentUser, container: ContainerDep
+    assistant_id: PathId, body: TestChatRequest, user: CurrentUser, service: TestChatServiceDep
 ) -> StreamingResponse:
     """Stream an answer grounded in the assistant's documents (owner only; needs one processed document)."""
-    service = TestChatService(
-        container.assistants,
-        container.documents,
-        container.knowledge_base,
-        container.model_provider,
-        model_id=container.settings.test_chat_model_id,
-        meter=container.model_meter,
-        expose_error_text=container.settings.expose_internal_errors,
-    )
     frames = service.open(assistant_id, user, body.message, body.session_id)
     return StreamingResponse(frames, media_type="text/event-stream", headers=SSE_HEADERS)

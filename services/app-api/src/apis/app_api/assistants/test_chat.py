@@ -16,23 +16,25 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from apis.shared.assistants import DocumentStatus, augment_prompt_with_context
-from apis.shared.errors import (
-    BadRequestError,
-    ModelInvocationError,
+from apis.shared.errors import BadRequestError, ModelInvocationError
+from apis.shared.providers import ChatTurn, ModelRequest, TextBlock
+from apis.shared.streaming import (
+    AnswerCollector,
     conversational_error_for,
     conversational_error_frames,
+    done_frame,
     format_sse,
+    model_answer_frames,
 )
-from apis.shared.models import ChatTurn, ModelRequest, TextBlock
-from apis.shared.models.sse import AnswerCollector, done_frame, model_answer_frames
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from apis.shared.assistants import AssistantService, DocumentService, KnowledgeBase, SearchHit
     from apis.shared.auth import User
+    from apis.shared.catalog import ResolvedModel
     from apis.shared.metering import MeteredCall, ModelMeter
-    from apis.shared.models import ModelProviderProtocol, ResolvedModel
+    from apis.shared.providers import ModelProvider
 
 __all__ = ["TestChatService"]
 
@@ -50,7 +52,7 @@ class TestChatService:
         assistants: AssistantService,
         documents: DocumentService,
         knowledge_base: KnowledgeBase,
-        model: ModelProviderProtocol,
+        model: ModelProvider,
         *,
         model_id: str,
         meter: ModelMeter,

@@ -17,7 +17,7 @@ from apis.app_api.auth.models import (
     TokenRefreshRequest,
     TokenResponse,
 )
-from apis.app_api.dependencies import ContainerDep
+from apis.app_api.dependencies import SignInDep
 
 __all__ = ["router"]
 
@@ -28,7 +28,7 @@ _NO_STORE = "no-store"
 
 @router.get("/login", response_model=LoginResponse)
 def login(
-    container: ContainerDep,
+    sign_in: SignInDep,
     request: Request,
     response: Response,
     prompt: Annotated[
@@ -38,27 +38,27 @@ def login(
 ) -> LoginResponse:
     """The identity provider's sign-in URL and the state to send back with the code."""
     response.headers["Cache-Control"] = _NO_STORE
-    return container.sign_in.login(prompt=prompt, redirect_uri=redirect_uri, origin=request.headers.get("origin"))
+    return sign_in.login(prompt=prompt, redirect_uri=redirect_uri, origin=request.headers.get("origin"))
 
 
 @router.post("/token", response_model=TokenResponse)
-def exchange_token(body: TokenExchangeRequest, container: ContainerDep, response: Response) -> TokenResponse:
+def exchange_token(body: TokenExchangeRequest, sign_in: SignInDep, response: Response) -> TokenResponse:
     """Tokens for the callback's code; the state is good for one exchange only."""
     response.headers["Cache-Control"] = _NO_STORE
-    return container.sign_in.exchange_code(body)
+    return sign_in.exchange_code(body)
 
 
 @router.post("/refresh", response_model=TokenResponse)
-def refresh_token(body: TokenRefreshRequest, container: ContainerDep, response: Response) -> TokenResponse:
+def refresh_token(body: TokenRefreshRequest, sign_in: SignInDep, response: Response) -> TokenResponse:
     """A new access token; a refused refresh token is a 401 (sign in again)."""
     response.headers["Cache-Control"] = _NO_STORE
-    return container.sign_in.refresh(body)
+    return sign_in.refresh(body)
 
 
 @router.get("/logout", response_model=LogoutResponse)
 def logout(
-    container: ContainerDep,
+    sign_in: SignInDep,
     post_logout_redirect_uri: Annotated[str | None, Query(max_length=2048)] = None,
 ) -> LogoutResponse:
     """Where to send the browser to end the provider's session."""
-    return container.sign_in.logout(post_logout_redirect_uri=post_logout_redirect_uri)
+    return sign_in.logout(post_logout_redirect_uri=post_logout_redirect_uri)

@@ -3,8 +3,8 @@
 # No `from __future__ import annotations`: FastAPI reads these annotations at runtime.
 from fastapi import APIRouter
 
-from apis.app_api.dependencies import ContainerDep, CurrentUser
-from apis.shared.models import ManagedModelsListResponse
+from apis.app_api.dependencies import CurrentUser, ManagedModelsDep
+from apis.shared.catalog import ManagedModelsListResponse
 
 __all__ = ["router"]
 
@@ -12,7 +12,7 @@ router = APIRouter(tags=["models"])
 
 
 @router.get("/models", response_model=ManagedModelsListResponse)
-def list_models(user: CurrentUser, container: ContainerDep) -> ManagedModelsListResponse:
+def list_models(user: CurrentUser, managed_models: ManagedModelsDep) -> ManagedModelsListResponse:
     """Managed models filtered by the caller's AppRole permissions (and the legacy role list)."""
-    models = container.managed_models.accessible_models(user)
+    models = managed_models.accessible_models(user)
     return ManagedModelsListResponse(models=models, total_count=len(models))

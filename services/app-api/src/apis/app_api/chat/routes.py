@@ -4,8 +4,8 @@
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
-from apis.app_api.chat.titles import TitleService
-from apis.app_api.dependencies import ContainerDep, CurrentUser
+from apis.app_api.chat.dependencies import TitleServiceDep
+from apis.app_api.dependencies import CurrentUser
 from apis.shared.ids import SafeId
 
 __all__ = ["router"]
@@ -26,12 +26,10 @@ class GenerateTitleResponse(BaseModel):
 
 
 @router.post("/generate-title", response_model=GenerateTitleResponse)
-def generate_title(body: GenerateTitleRequest, user: CurrentUser, container: ContainerDep) -> GenerateTitleResponse:
+def generate_title(body: GenerateTitleRequest, user: CurrentUser, service: TitleServiceDep) -> GenerateTitleResponse:
     """A title of at most 50 characters, stored on the session, charged to the caller's quota.
 
     "New Conversation" when the title model is busy, down or too slow; any other failure is
     an error with its status (403 model not open to the caller, 429 quota used up, ...)."""
-    service = TitleService(container.model_provider, container.sessions, model_id=container.settings.title_model_id,
-                           meter=container.model_meter)  # fmt: skip
     title = service.generate(body.session_id, user, body.input)
     return GenerateTitleResponse(title=title, session_id=body.session_id)

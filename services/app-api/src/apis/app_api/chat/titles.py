@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from apis.shared.models import (
+from apis.shared.providers import (
     ChatTurn,
     ModelRequest,
     ModelThrottledError,
@@ -26,8 +26,9 @@ from apis.shared.sessions import UpdateSessionMetadataRequest
 
 if TYPE_CHECKING:
     from apis.shared.auth import User
+    from apis.shared.catalog import ResolvedModel
     from apis.shared.metering import ModelMeter
-    from apis.shared.models import ModelProviderProtocol, ResolvedModel
+    from apis.shared.providers import ModelProvider
     from apis.shared.sessions import SessionService
 
 __all__ = ["FALLBACK_TITLE", "MAX_TITLE_CHARS", "TitleService"]
@@ -54,9 +55,7 @@ def clean_title(raw: str) -> str:
 
 
 class TitleService:
-    def __init__(
-        self, model: ModelProviderProtocol, sessions: SessionService, *, model_id: str, meter: ModelMeter
-    ) -> None:
+    def __init__(self, model: ModelProvider, sessions: SessionService, *, model_id: str, meter: ModelMeter) -> None:
         self._model = model
         self._sessions = sessions
         self._model_id = model_id

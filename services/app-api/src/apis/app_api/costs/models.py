@@ -10,7 +10,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from apis.shared.quota import Money
+from apis.shared.money import Money
 from apis.shared.schema import CamelModel
 
 __all__ = [

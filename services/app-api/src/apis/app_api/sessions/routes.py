@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Query, Response, status
 
-from apis.app_api.dependencies import ContainerDep, CurrentUser, PathId
+from apis.app_api.dependencies import CurrentUser, FileUploadsDep, PathId, SessionsDep, SessionStoreDep
 from apis.shared.errors import ApisError
 from apis.shared.files import FileUploadService
 from apis.shared.sessions import (
@@ -41,46 +41,50 @@ def delete_session_files(files: FileUploadService, user_id: str, session_id: str
 @router.get("", response_model=SessionsListResponse, response_model_exclude_none=True)
 def list_sessions(
     user: CurrentUser,
-    container: ContainerDep,
+    sessions: SessionsDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
     next_token: Annotated[str | None, Query()] = None,
 ) -> SessionsListResponse:
     """The caller's sessions, most recent message first; ``nextToken`` pages on."""
-    return container.sessions.list(user.user_id, limit=limit, next_token=next_token)
+    return sessions.list(user.user_id, limit=limit, next_token=next_token)
 
 
 @router.get("/{session_id}/metadata", response_model=SessionMetadataResponse, response_model_exclude_none=True)
-def get_session_metadata(session_id: PathId, user: CurrentUser, container: ContainerDep) -> SessionMetadataResponse:
-    return SessionMetadataResponse.from_metadata(container.sessions.get(session_id, user.user_id))
+def get_session_metadata(session_id: PathId, user: CurrentUser, sessions: SessionsDep) -> SessionMetadataResponse:
+    return SessionMetadataResponse.from_metadata(sessions.get(session_id, user.user_id))
 
 
 @router.put("/{session_id}/metadata", response_model=SessionMetadataResponse, response_model_exclude_none=True)
 def put_session_metadata(
-    session_id: PathId, body: UpdateSessionMetadataRequest, user: CurrentUser, container: ContainerDep
+    session_id: PathId, body: UpdateSessionMetadataRequest, user: CurrentUser, sessions: SessionsDep
 ) -> SessionMetadataResponse:
     """Merge the sent fields into the session, creating it if needed."""
-    return SessionMetadataResponse.from_metadata(container.sessions.update_metadata(session_id, user.user_id, body))
+    return SessionMetadataResponse.from_metadata(sessions.update_metadata(session_id, user.user_id, body))
 
 
 @router.delete("/{session_id}", status_code=status.HTTP_204_NO_CONTENT)
 def delete_session(
-    session_id: PathId, user: CurrentUser, container: ContainerDep, background: BackgroundTasks
+    session_id: PathId, user: CurrentUser, sessions: SessionsDep, uploads: FileUploadsDep, background: BackgroundTasks
 ) -> Response:
     """Soft-delete the session; its files are deleted in the background."""
-    container.sessions.delete(session_id, user.user_id)
-    background.add_task(delete_session_files, container.files, user.user_id, session_id)
+    sessions.delete(session_id, user.user_id)
+    background.add_task(delete_session_files, uploads, user.user_id, session_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.post("/bulk-delete", response_model=BulkDeleteSessionsResponse, response_model_exclude_none=True)
 def bulk_delete_sessions(
-    body: BulkDeleteSessionsRequest, user: CurrentUser, container: ContainerDep, background: BackgroundTasks
+    body: BulkDeleteSessionsRequest,
+    user: CurrentUser,
+    sessions: SessionsDep,
+    uploads: FileUploadsDep,
+    background: BackgroundTasks,
 ) -> BulkDeleteSessionsResponse:
     """Delete up to 20 sessions; each id gets its own result."""
-    result = container.sessions.bulk_delete(body.session_ids, user.user_id)
+    result = sessions.bulk_delete(body.session_ids, user.user_id)
     for outcome in result.results:
         if outcome.success:
-            background.add_task(delete_session_files, container.files, user.user_id, outcome.session_id)
+            background.add_task(delete_session_files, uploads, user.user_id, outcome.session_id)
     return result
 
 
@@ -88,9 +92,9 @@ def bulk_delete_sessions(
 def list_messages(
     session_id: PathId,
     user: CurrentUser,
-    container: ContainerDep,
+    session_store: SessionStoreDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     next_token: Annotated[str | None, Query()] = None,
 ) -> MessagesListResponse:
-    page = container.session_store.list_messages(session_id, user.user_id, limit=limit, next_token=next_token)
+    page = session_store.list_messages(session_id, user.user_id, limit=limit, next_token=next_token)
     return MessagesListResponse(messages=page.messages, next_token=page.next_token)

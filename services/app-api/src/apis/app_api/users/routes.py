@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
 
-from apis.app_api.dependencies import ContainerDep, CurrentUser
+from apis.app_api.dependencies import CurrentUser, UsersDep
 from apis.shared.users import UserStatus
 
 __all__ = ["router"]
@@ -32,19 +32,19 @@ class UserSearchResponse(BaseModel):
 @router.get("/users/search", response_model=UserSearchResponse)
 def search_users(
     user: CurrentUser,
-    container: ContainerDep,
+    users: UsersDep,
     q: Annotated[str, Query(min_length=2, max_length=200)],
     limit: Annotated[int, Query(ge=1, le=50)] = 20,
 ) -> UserSearchResponse:
     """An exact email match first, then active users whose name or email contains ``q``."""
     needle = q.strip().lower()
     found: dict[str, UserSearchResult] = {}
-    exact = container.users.get_by_email(needle) if "@" in needle else None
+    exact = users.get_by_email(needle) if "@" in needle else None
     if exact is not None:
         found[exact.user_id] = UserSearchResult(user_id=exact.user_id, email=exact.email, name=exact.name)
     cursor = None
     for _ in range(_SCAN_PAGES):
-        page = container.users.list_by_status(UserStatus.ACTIVE, limit=100, cursor=cursor)
+        page = users.list_by_status(UserStatus.ACTIVE, limit=100, cursor=cursor)
         for profile in page.users:
             if needle in profile.email.lower() or needle in profile.name.lower():
                 found.setdefault(profile.user_id, UserSearchResult(user_id=profile.user_id, email=profile.email,
