@@ -7,24 +7,22 @@ import boto3
 import pytest
 from fastapi.testclient import TestClient
 
-from apis.inference_api.container import AwsClients, build_container
+from apis.inference_api.container import build_container
 from apis.inference_api.main import create_app
 from apis.inference_api.settings import InferenceApiSettings
 from apis.shared.assistants import ASSISTANTS_TABLE, LocalKnowledgeBase
 from apis.shared.auth import AuthConfig, Authenticator, JwksCache
 from apis.shared.aws import s3_client_config
-from apis.shared.files import USER_FILES_TABLE
-from apis.shared.models import (
+from apis.shared.catalog import (
     MANAGED_MODELS_TABLE,
-    LocalModelProvider,
     ManagedModelCreate,
     ManagedModelRepository,
     ManagedModelService,
-    ModelProvider,
-    StreamStop,
-    TextDelta,
-    UsageReport,
+    ProviderKind,
 )
+from apis.shared.composition import AwsClients
+from apis.shared.files import USER_FILES_TABLE
+from apis.shared.providers import LocalModelProvider, StreamStop, TextDelta, UsageReport
 from apis.shared.quota import (
     COST_SUMMARY_TABLE,
     QUOTA_EVENTS_TABLE,
@@ -45,7 +43,7 @@ if TYPE_CHECKING:
 
     from fastapi import FastAPI
 
-    from apis.shared.models import ModelEvent, ModelRequest
+    from apis.shared.providers import ModelEvent, ModelRequest
 
 SIGNING_KEY = SigningKey("inference-api-test")
 EMPLOYEE = "http://schemas.boisestate.edu/claims/employeenumber"
@@ -91,7 +89,7 @@ def managed_model(dynamodb: Any) -> Any:
         ManagedModelCreate(
             model_id=MODEL_ID,
             model_name="Claude Haiku 4.5",
-            provider=ModelProvider.BEDROCK,
+            provider=ProviderKind.BEDROCK,
             provider_name="Anthropic",
             input_modalities=["TEXT"],
             output_modalities=["TEXT"],

@@ -7,10 +7,11 @@ from typing import TYPE_CHECKING, Any
 
 from fastapi.testclient import TestClient
 
-from apis.inference_api.container import AwsClients, build_authenticator, build_container
+from apis.inference_api.container import build_container
 from apis.inference_api.main import create_app
 from apis.inference_api.settings import InferenceApiSettings
 from apis.shared.auth import AuthMode
+from apis.shared.composition import AwsClients, build_authenticator
 from tests.inference_api.conftest import EMPLOYEE, chat
 from tests.support.tokens import AUDIENCE, ISSUER, SigningKey, issue
 
@@ -51,7 +52,8 @@ def test_trusted_mode_only_when_the_settings_say_so(monkeypatch: pytest.MonkeyPa
     assert InferenceApiSettings(**values).auth_mode == "verify"
     monkeypatch.setenv("INFERENCE_API_AUTH_MODE", "trusted")
     trusted = InferenceApiSettings(**values)
-    assert build_authenticator(trusted, users=None).config.mode is AuthMode.TRUSTED  # type: ignore[arg-type]
+    authenticator = build_authenticator(trusted, users=None, allow_trusted=True)  # type: ignore[arg-type]
+    assert authenticator.config.mode is AuthMode.TRUSTED
 
 
 def test_the_token_settings_reach_the_authenticator() -> None:

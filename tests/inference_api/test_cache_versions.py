@@ -18,10 +18,11 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from fastapi.testclient import TestClient
 
-from apis.inference_api.container import AwsClients, build_container
+from apis.inference_api.container import build_container
 from apis.inference_api.main import create_app
 from apis.shared.auth import AuthConfig, Authenticator, JwksCache
 from apis.shared.caching import VersionStamp
+from apis.shared.composition import AwsClients
 from apis.shared.quota import (
     QuotaOverrideCreate,
     QuotaOverrideType,

@@ -20,17 +20,15 @@ from fastapi.testclient import TestClient
 
 from apis.shared.assistants import ASSISTANTS_TABLE
 from apis.shared.aws import client_config, create_table, s3_client_config
-from apis.shared.files import USER_FILES_TABLE
-from apis.shared.models import (
+from apis.shared.catalog import (
     MANAGED_MODELS_TABLE,
     ManagedModelCreate,
     ManagedModelRepository,
     ManagedModelService,
-    ModelProvider,
-    StreamStop,
-    TextDelta,
-    UsageReport,
+    ProviderKind,
 )
+from apis.shared.files import USER_FILES_TABLE
+from apis.shared.providers import StreamStop, TextDelta, UsageReport
 from apis.shared.quota import (
     COST_SUMMARY_TABLE,
     QUOTA_EVENTS_TABLE,
@@ -53,7 +51,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
     from apis.inference_api.settings import InferenceApiSettings
-    from apis.shared.models import ModelEvent, ModelRequest
+    from apis.shared.providers import ModelEvent, ModelRequest
 
 TABLES = {
     "users": USERS_TABLE, "app-roles": APP_ROLES_TABLE, "managed-models": MANAGED_MODELS_TABLE,
@@ -102,7 +100,7 @@ def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, Any]]:
         models = ManagedModelService(ManagedModelRepository(dynamodb, "managed-models"))
         if models.get_by_model_id(MODEL_ID) is None:
             models.create(ManagedModelCreate(
-                model_id=MODEL_ID, model_name="Claude Haiku 4.5", provider=ModelProvider.BEDROCK,
+                model_id=MODEL_ID, model_name="Claude Haiku 4.5", provider=ProviderKind.BEDROCK,
                 input_modalities=["TEXT"], output_modalities=["TEXT"], max_input_tokens=200_000,
                 max_output_tokens=200_000, available_to_roles=["Faculty"],
                 input_price_per_million_tokens=Decimal(1), output_price_per_million_tokens=Decimal(5)))  # fmt: skip

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from apis.inference_api.chat.streaming import frames_in_threads
 from apis.shared.auth import User
-from apis.shared.models import BedrockModelProvider, ModelRequest, StreamStop, TextDelta
+from apis.shared.providers import BedrockModelProvider, ModelRequest, StreamStop, TextDelta
 from apis.shared.sessions import SessionStore
 from tests.inference_api.conftest import chat, make_app
 from tests.support.bedrock_fake import answer_events, fake_bedrock, stream_exception
@@ -22,7 +22,7 @@ from tests.support.sse import parse_sse
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from apis.shared.models import ModelEvent
+    from apis.shared.providers import ModelEvent
 
 TAIL = ["message_start", "content_block_start", "content_block_delta", "content_block_stop", "message_stop",
         "stream_error", "done"]  # fmt: skip

@@ -10,7 +10,7 @@ import pytest
 
 from apis.inference_api.chat.models import MAX_INLINE_FILE_BYTES
 from apis.shared.files import FileUploadService, PresignRequest
-from apis.shared.models import DocumentBlock, ImageBlock
+from apis.shared.providers import DocumentBlock, ImageBlock
 from apis.shared.sessions import SessionStore
 from tests.inference_api.conftest import ADA, BOB, RecordingModel, chat
 from tests.support.faults import FAULTS, inject_fault

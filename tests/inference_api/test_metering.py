@@ -14,15 +14,8 @@ import pytest
 
 from apis.inference_api.chat import InvocationRequest
 from apis.shared.auth import User
-from apis.shared.models import (
-    ManagedModelRepository,
-    ManagedModelService,
-    ManagedModelUpdate,
-    ModelThrottledError,
-    StreamStop,
-    TextDelta,
-    UsageReport,
-)
+from apis.shared.catalog import ManagedModelRepository, ManagedModelService, ManagedModelUpdate
+from apis.shared.providers import ModelThrottledError, StreamStop, TextDelta, UsageReport
 from apis.shared.quota import CostRecord, CostRepository
 from apis.shared.sessions import SessionStore
 from tests.inference_api.conftest import MODEL_ID, chat, person
@@ -34,7 +27,7 @@ if TYPE_CHECKING:
     from fastapi import FastAPI
     from fastapi.testclient import TestClient
 
-    from apis.shared.models import ModelEvent, ModelRequest
+    from apis.shared.providers import ModelEvent, ModelRequest
 
 VISITOR = person("444444444", "vic@example.edu", "Visitor")  # no grant to the catalogue entry
 ADA_USER = User("111111111", "ada@example.edu", "Ada", roles=("Faculty",))

@@ -9,10 +9,10 @@ from pathlib import PurePath
 from typing import TYPE_CHECKING
 
 from apis.shared.errors import BadRequestError
-from apis.shared.models import DocumentBlock, ImageBlock
+from apis.shared.providers import DocumentBlock, ImageBlock
 
 if TYPE_CHECKING:
-    from apis.shared.models import ContentBlock
+    from apis.shared.providers import ContentBlock
 
 __all__ = ["attached_files_marker", "content_block"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from apis.shared.models import ChatTurn, TextBlock
+from apis.shared.providers import ChatTurn, TextBlock
 
 if TYPE_CHECKING:
     from apis.shared.sessions import MessageResponse

@@ -9,7 +9,7 @@ from starlette.concurrency import run_in_threadpool
 
 from apis.inference_api.chat.models import InvocationRequest
 from apis.inference_api.chat.streaming import frames_in_threads
-from apis.inference_api.dependencies import ContainerDep, CurrentUser
+from apis.inference_api.dependencies import ChatServiceDep, CurrentUser
 
 __all__ = ["router"]
 
@@ -24,11 +24,11 @@ router = APIRouter(tags=["chat"])
 async def invocations(
     body: InvocationRequest,
     user: CurrentUser,
-    container: ContainerDep,
+    chat: ChatServiceDep,
     qualifier: Annotated[str | None, Query(description="AgentCore endpoint qualifier (DEFAULT)")] = None,
 ) -> StreamingResponse:
     """Stream one chat turn. Refusals before the first byte are error envelopes (the client reads
     ``error.message``); failures after it are the conversational error sequence, ``done`` last."""
-    stream = await run_in_threadpool(container.chat.start, user, body)
+    stream = await run_in_threadpool(chat.start, user, body)
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no", "X-Session-ID": body.session_id}
     return StreamingResponse(frames_in_threads(stream.frames()), media_type="text/event-stream", headers=headers)
