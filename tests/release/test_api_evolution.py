@@ -2,9 +2,11 @@
 
 A minor that adds is released; removing what it added is refused as a patch
 and as a minor (naming the symbol) and as a major without migration notes;
-with a ``### Breaking`` section it ships as 2.0.0. ``scripts/versions`` and
-``scripts/matrix`` then show the services behind it, and a yanked 2.0.0 can
-no longer be pinned.
+with a ``### Breaking`` section it ships as the next major. ``scripts/versions``
+and ``scripts/matrix`` then show the services behind it, and the yanked major
+can no longer be pinned. Versions follow from whatever the checkout under test
+has released (a 1.x checkout plants 1.(n+1).0 and 2.0.0; a 2.x one 2.(n+1).0
+and 3.0.0).
 """
 
 from __future__ import annotations
@@ -47,7 +49,13 @@ def released_versions(sandbox: Sandbox) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def added(sandbox: Sandbox) -> str:
+def start(sandbox: Sandbox) -> Version:
+    """The library's version in the checkout under test, before anything is planted."""
+    return Version(sandbox.library_version())
+
+
+@pytest.fixture(scope="module")
+def added(sandbox: Sandbox, start: Version) -> str:
     """Release a minor that adds ``planted_page_size`` (and exports it); return its version."""
     text = pagination(sandbox)
     text = text.replace(
@@ -69,8 +77,8 @@ def removed(sandbox: Sandbox, added: str) -> str:
     return sandbox.head()
 
 
-def test_an_addition_is_released_as_a_minor(sandbox: Sandbox, added: str) -> None:
-    assert re.fullmatch(r"1\.\d+\.0", added)
+def test_an_addition_is_released_as_a_minor(sandbox: Sandbox, start: Version, added: str) -> None:
+    assert added == f"{start.major}.{start.minor + 1}.0"
     assert sandbox.library_version() == added
     check = sandbox.script("api-check")
     assert check.returncode == 0, check.stderr
@@ -125,23 +133,23 @@ def major(sandbox: Sandbox, removed: str) -> str:
     return released_versions(sandbox)[-1]
 
 
-def test_a_declared_break_ships_as_a_major(sandbox: Sandbox, major: str) -> None:
-    assert major == "2.0.0"
+def test_a_declared_break_ships_as_a_major(sandbox: Sandbox, start: Version, major: str) -> None:
+    assert major == f"{start.major + 1}.0.0"
     changelog = (sandbox.root / "packages/apis-shared/CHANGELOG.md").read_text()
-    assert "## [2.0.0] - " in changelog
-    assert sandbox.script("api-check").stdout.startswith("apis-shared: the public API is compatible with 2.0.0")
+    assert f"## [{major}] - " in changelog
+    assert sandbox.script("api-check").stdout.startswith(f"apis-shared: the public API is compatible with {major}")
 
 
 def test_versions_show_each_service_behind(sandbox: Sandbox, added: str, major: str) -> None:
     pins = {service: sandbox.pin_of(service) for service in ("app-api", "inference-api")}
     report = json.loads(sandbox.script("versions", "--json", check=True).stdout)
-    assert report["newest"] == "2.0.0"
+    assert report["newest"] == major
     for standing in report["services"]:
         newer = [v for v in released_versions(sandbox) if Version(v) > Version(pins[standing["service"]])]
         assert standing["pin"] == pins[standing["service"]]
         assert standing["newer"] == newer and standing["behind"] == len(newer) >= 2
         assert standing["newest_in_major"] == added
-    assert added in report["unused"] and "2.0.0" in report["unused"]
+    assert added in report["unused"] and major in report["unused"]
     text = sandbox.script("versions", check=True).stdout
     assert f"app-api        {pins['app-api']:<8}  {len(report['services'][0]['newer']):>6}  " in text
 
@@ -153,7 +161,7 @@ def test_the_matrix_runs_a_service_on_its_pin_the_newest_release_and_the_tree(sa
     table = result.stdout.split("apis-shared version matrix", 1)[1]
     row = next(line for line in table.splitlines() if line.startswith("inference-api"))
     assert re.search(rf"{re.escape(pin)}: pass (\d+)/\1 \(\d+s\)\s+pass (\d+)/\2 \(\d+s\)\s+pass (\d+)/\3", row), row
-    assert "newest release (2.0.0)" in table and "working tree (2.0.0)" in table
+    assert f"newest release ({major})" in table and f"working tree ({major})" in table
     assert sandbox.pin_of("inference-api") == pin, "the matrix pins a scratch copy, never the service"
     assert sandbox.status() == ""
 
@@ -165,46 +173,46 @@ def test_the_pipeline_moves_a_pin_to_the_newest_release_with_its_notes(sandbox: 
     try:
         assert result.returncode == 0, result.stderr
         assert result.stdout.strip() == (
-            f"app-api: apis-shared {previous} -> 2.0.0 (major upgrade: read the Breaking notes)"
+            f"app-api: apis-shared {previous} -> {major} (major upgrade: read the Breaking notes)"
         )
-        assert sandbox.pin_of("app-api") == "2.0.0"
+        assert sandbox.pin_of("app-api") == major
         assert sandbox.changed_files() == pin_files("app-api")
         written = outputs.read_text()
-        for name, value in (("moved", "true"), ("from", previous), ("to", "2.0.0"), ("major", "true")):
+        for name, value in (("moved", "true"), ("from", previous), ("to", major), ("major", "true")):
             assert re.search(rf"^{name}<<(EOF_[0-9a-f]{{32}})\n{re.escape(value)}\n\1$", written, re.MULTILINE)
-        assert "## 2.0.0\n\n### Breaking\n\n- `planted_page_size` is gone" in written
+        assert f"## {major}\n\n### Breaking\n\n- `planted_page_size` is gone" in written
     finally:
         sandbox.git("checkout", "--", "services/app-api")
 
 
 def test_a_yanked_release_is_never_pinned(sandbox: Sandbox, added: str, major: str) -> None:
-    result = sandbox.script("yank", "2.0.0", "--reason", "dropped a helper <by mistake>")
+    result = sandbox.script("yank", major, "--reason", "dropped a helper <by mistake>")
     assert result.returncode == 0, result.stderr
-    assert sandbox.git("log", "-1", "--format=%s").strip() == "yank: apis-shared 2.0.0"
+    assert sandbox.git("log", "-1", "--format=%s").strip() == f"yank: apis-shared {major}"
     assert sandbox.status() == ""
     record = json.loads((sandbox.root / "releases" / "apis-shared.json").read_text())["releases"][-1]
-    assert record["version"] == "2.0.0" and record["yanked"] == "dropped a helper <by mistake>"
+    assert record["version"] == major and record["yanked"] == "dropped a helper <by mistake>"
     with urllib.request.urlopen(f"{sandbox.index_url}apis-shared/") as response:
         page = response.read().decode()
-    assert re.search(r'apis_shared-2\.0\.0-py3-none-any\.whl#sha256=[0-9a-f]{64}" '
-                     r'data-yanked="dropped a helper &lt;by mistake&gt;"', page)  # fmt: skip
+    yanked_link = rf'apis_shared-{re.escape(major)}-py3-none-any\.whl#sha256=[0-9a-f]{{64}}" data-yanked="'
+    assert re.search(yanked_link + "dropped a helper &lt;by mistake&gt;", page)
     assert re.search(rf'apis_shared-{re.escape(added)}-py3-none-any\.whl#sha256=[0-9a-f]{{64}}">', page)
 
     before = sandbox.service_file("app-api", "pyproject.toml").read_text()
-    refused = sandbox.script("pin", "app-api", "2.0.0")
+    refused = sandbox.script("pin", "app-api", major)
     assert refused.returncode == 1
-    assert "apis-shared 2.0.0 was yanked at " in refused.stderr
+    assert f"apis-shared {major} was yanked at " in refused.stderr
     assert "dropped a helper <by mistake>" in refused.stderr
     assert sandbox.service_file("app-api", "pyproject.toml").read_text() == before
 
     report = json.loads(sandbox.script("versions", "--json", check=True).stdout)
     assert report["newest"] == added
-    assert report["yanked"] == {"2.0.0": "dropped a helper <by mistake>"}
+    assert report["yanked"] == {major: "dropped a helper <by mistake>"}
     moved = sandbox.script("bump-pins", "app-api")
     try:
         assert moved.returncode == 0, moved.stderr
         assert sandbox.pin_of("app-api") == added, "the pipeline's newest release skips the yanked one"
     finally:
         sandbox.git("checkout", "--", "services/app-api")
-    again = sandbox.script("yank", "2.0.0", "--reason", "twice")
+    again = sandbox.script("yank", major, "--reason", "twice")
     assert again.returncode == 1 and "already yanked" in again.stderr

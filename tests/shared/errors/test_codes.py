@@ -96,3 +96,34 @@ def test_each_status_is_answered_by_one_row_and_each_code_has_a_general_row() ->
         assert kind_for_code(code).code is code
     assert (ErrorKind.STORAGE_QUOTA_EXCEEDED.code, ErrorKind.STORAGE_QUOTA_EXCEEDED.status) == ("quota_exceeded", 403)
     assert (ErrorKind.QUOTA_EXCEEDED.code, ErrorKind.QUOTA_EXCEEDED.status) == ("quota_exceeded", 429)
+
+
+@pytest.mark.parametrize(
+    ("code", "general"),
+    [
+        (ErrorCode.BAD_REQUEST, "BAD_REQUEST"),
+        (ErrorCode.RATE_LIMIT_EXCEEDED, "RATE_LIMITED"),
+        (ErrorCode.QUOTA_EXCEEDED, "QUOTA_EXCEEDED"),
+        (ErrorCode.SERVICE_UNAVAILABLE, "UNAVAILABLE"),
+        (ErrorCode.TIMEOUT, "TIMEOUT"),
+        (ErrorCode.MODEL_ERROR, "MODEL"),
+        (ErrorCode.INTERNAL_ERROR, "INTERNAL"),
+    ],
+)
+def test_a_code_stands_for_its_general_row_not_a_special_one(code: ErrorCode, general: str) -> None:
+    from apis.shared.errors import ErrorKind
+
+    assert kind_for_code(code) is ErrorKind[general]
+
+
+def test_errors_a_retry_may_cure_are_recoverable_as_in_1_x() -> None:
+    from apis.shared.errors import ErrorKind
+
+    recoverable = {kind.name for kind in ErrorKind if kind.value.recoverable}
+    assert recoverable == {
+        "RATE_LIMITED", "QUOTA_EXCEEDED", "UNAVAILABLE", "TIMEOUT", "MODEL_THROTTLED", "MODEL_TIMEOUT",
+        "MODEL_UNAVAILABLE",
+    }  # fmt: skip
+    # 1.x derived it from the status: 429, 503 and 504 were recoverable.
+    assert all(kind.status in (429, 503, 504) for kind in ErrorKind if kind.value.recoverable)
+    assert all(not kind.value.recoverable for kind in ErrorKind if kind.status not in (429, 503, 504))

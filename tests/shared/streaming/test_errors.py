@@ -38,7 +38,8 @@ def test_format_sse_names_every_frame_and_drops_empty_members() -> None:
         (ErrorKind.MODEL_REQUEST_INVALID, "doesn't support this kind of request", False),
         (ErrorCode.TOOL_ERROR, "A tool I tried to use failed", False),
         (ErrorCode.TIMEOUT, "took too long and was stopped", True),
-        (ErrorCode.SERVICE_UNAVAILABLE, "unavailable right now", True),
+        (ErrorCode.SERVICE_UNAVAILABLE, "A service I depend on is unavailable right now", True),
+        (ErrorKind.MODEL_UNAVAILABLE, "The model is unavailable right now", True),
         (ErrorCode.STREAM_ERROR, "I ran into an unexpected problem", False),
     ],
 )

@@ -85,6 +85,7 @@ class ErrorKind(Enum):
         ErrorCode.QUOTA_EXCEEDED,
         HTTPStatus.TOO_MANY_REQUESTS,
         "Your usage quota for this period is used up. It resets at the start of the next period.",
+        recoverable=True,
     )
     # The web client's upload code expects 403 with `"error": "QUOTA_EXCEEDED"` for storage.
     STORAGE_QUOTA_EXCEEDED = ErrorSpec(ErrorCode.QUOTA_EXCEEDED, HTTPStatus.FORBIDDEN, _REFUSED)
@@ -96,6 +97,14 @@ class ErrorKind(Enum):
         "A tool I tried to use failed, so I couldn't finish the answer. Please try again.",
     )
     STREAM = ErrorSpec(ErrorCode.STREAM_ERROR, HTTPStatus.INTERNAL_SERVER_ERROR, _GENERIC)
+    UNAVAILABLE = ErrorSpec(
+        ErrorCode.SERVICE_UNAVAILABLE,
+        HTTPStatus.SERVICE_UNAVAILABLE,
+        _UNAVAILABLE,
+        recoverable=True,
+        answers_status=True,
+    )
+    TIMEOUT = ErrorSpec(ErrorCode.TIMEOUT, HTTPStatus.GATEWAY_TIMEOUT, _TIMEOUT, recoverable=True, answers_status=True)
     # The model provider answered with an error: an upstream failure, not ours.
     MODEL = ErrorSpec(
         ErrorCode.MODEL_ERROR,
@@ -123,14 +132,6 @@ class ErrorKind(Enum):
         "The model is unavailable right now. Please try again in a few minutes.",
         recoverable=True,
     )
-    UNAVAILABLE = ErrorSpec(
-        ErrorCode.SERVICE_UNAVAILABLE,
-        HTTPStatus.SERVICE_UNAVAILABLE,
-        _UNAVAILABLE,
-        recoverable=True,
-        answers_status=True,
-    )
-    TIMEOUT = ErrorSpec(ErrorCode.TIMEOUT, HTTPStatus.GATEWAY_TIMEOUT, _TIMEOUT, recoverable=True, answers_status=True)
 
     @property
     def code(self) -> ErrorCode:
@@ -142,7 +143,8 @@ class ErrorKind(Enum):
 
 
 _BY_STATUS: dict[int, ErrorKind] = {kind.status: kind for kind in ErrorKind if kind.value.answers_status}
-# A code's own kind: the first row with that code (the table lists the general row first).
+# A code's general kind: its first row (the table lists each code's general row before its special ones;
+# a test holds it to that).
 _BY_CODE: dict[ErrorCode, ErrorKind] = {}
 for _kind in ErrorKind:
     _BY_CODE.setdefault(_kind.code, _kind)
