@@ -1,3 +1,3 @@
 """The one version source of apis-shared; the release command rewrites it."""
 
-__version__ = "2.0.0"
+__version__ = "2.0.1"
