@@ -10,14 +10,16 @@ tag or a branch, so the comparison is against the bytes the services locked.
 
 A breaking change (a removal, a changed signature, a changed default, ...) may
 only be released as a major, and only with a ``### Breaking`` section, with
-migration notes, under ``## [Unreleased]`` in the changelog. ``scripts/release
-patch|minor`` refuses one; this command (and CI) fails on one that the
-changelog does not declare.
+migration notes, under ``## [Unreleased]`` in the changelog, that name each
+broken symbol (or, for a member or parameter, its owner). ``scripts/release
+patch|minor`` refuses one; this command (and CI) fails on one the notes do not
+name.
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,6 +63,15 @@ class ApiBreak:
     def __str__(self) -> str:
         detail = f": {self.old} -> {self.new}" if (self.old or self.new) else ""
         return f"{self.symbol}: {self.change}{detail}"
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The names migration notes may use for it: its own, and its owner's for a member."""
+        parts = re.sub(r"\(.*\)$", "", self.symbol).split(".")
+        return tuple(dict.fromkeys(parts[-2:][::-1]))
+
+    def named_in(self, notes: str) -> bool:
+        return any(re.search(rf"(?<!\w){re.escape(name)}\b", notes) for name in self.names)
 
 
 def _describe(value: Any) -> str:
@@ -164,8 +175,13 @@ class ApiReport:
     breaking_notes: str | None
 
     @property
+    def unnamed(self) -> list[ApiBreak]:
+        """The breaks the ``### Breaking`` notes do not name (all of them when there are no notes)."""
+        return [item for item in self.breaks if not item.named_in(self.breaking_notes or "")]
+
+    @property
     def undeclared(self) -> bool:
-        return bool(self.breaks) and not self.breaking_notes
+        return bool(self.unnamed)
 
 
 def check_working_tree(config: Config, against: str | None = None) -> ApiReport:
@@ -184,13 +200,21 @@ def check_working_tree(config: Config, against: str | None = None) -> ApiReport:
 def undeclared_breaks_message(report: ApiReport, *, release_part: str | None = None) -> str:
     """Why the breaks in ``report`` cannot ship as they are, naming each broken symbol."""
     version = report.baseline.version if report.baseline else "?"
-    listed = "\n  ".join(str(item) for item in report.breaks)
     if release_part in ("patch", "minor"):
         head = f"a {release_part} release cannot break the public API of apis-shared {version}"
+        shown = report.breaks
+    elif report.breaking_notes:
+        head = (
+            f"the `### Breaking` notes do not name every break of the public API of apis-shared {version} "
+            "(each needs its name, or its owner's, in the notes)"
+        )
+        shown = report.unnamed
     else:
         head = f"the public API of apis-shared {version} is broken and the changelog does not declare it"
+        shown = report.breaks
+    listed = "\n  ".join(str(item) for item in shown)
     return (
-        f"{head}; {len(report.breaks)} incompatible change(s):\n  {listed}\n"
+        f"{head}; {len(shown)} incompatible change(s):\n  {listed}\n"
         "Keep the old names and signatures (deprecate, add beside them), or make it a major: "
         "add a `### Breaking` section with migration notes under `## [Unreleased]` in "
         "packages/apis-shared/CHANGELOG.md and run `scripts/release major`."

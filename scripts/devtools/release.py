@@ -193,12 +193,16 @@ class Release:
         report = api_guard.check_working_tree(self.config)
         if report.breaks and self.part != "major":
             raise CommandError(api_guard.undeclared_breaks_message(report, release_part=self.part))
-        if self.part == "major" and not changelog.breaking_notes(notes):
+        breaking = changelog.breaking_notes(notes)
+        if self.part == "major" and not breaking:
             found = f" ({len(report.breaks)} incompatible change(s) found)" if report.breaks else ""
             raise CommandError(
                 f"a major release needs a `### Breaking` section with migration notes in its changelog entry{found}: "
                 "say what each user of the library must change"
             )
+        declared = api_guard.ApiReport(report.baseline, report.breaks, breaking)
+        if self.part == "major" and declared.undeclared:
+            raise CommandError(api_guard.undeclared_breaks_message(declared, release_part="major"))
 
     def _credentials(self) -> UploadCredentials:
         username = os.environ.get("TWINE_USERNAME")

@@ -172,3 +172,36 @@ def test_a_declared_break_makes_the_tree_the_next_major(tmp_path: Path, unreleas
     changelog = f"# Changelog\n\n## [Unreleased]\n\n{unreleased}\n\n## [1.7.1] - 2026-11-27\n\n### Fixed\n\n- z\n"
     (config.library_dir / "CHANGELOG.md").write_text(changelog)
     assert tree_version(config) == expected
+
+
+def test_a_break_counts_as_declared_only_when_the_notes_name_it_or_its_owner() -> None:
+    removed = ApiBreak("apis.shared.quota.check_quota", "public object was removed")
+    member = ApiBreak("apis.shared.quota.QuotaChecker.check(cost)", "parameter kind was changed")
+    assert removed.names == ("check_quota", "quota")
+    assert member.names == ("check", "QuotaChecker")
+    assert removed.named_in("- `check_quota` is gone: use `QuotaChecker.check`.")
+    assert member.named_in("- `QuotaChecker` takes `cost` by keyword.")
+    assert not removed.named_in("- `check_quota_v2` replaces the old helper.")
+    assert not removed.named_in("- `apis.shared.other.check_quota2`.")
+    record = ReleaseRecord("1.7.1", "0" * 40, 0, "hatchling==1.33.0", Artifact("w", "1"), Artifact("s", "2"), "")
+    partly = ApiReport(record, [removed, member], "- `check_quota` is gone.")
+    assert partly.undeclared and partly.unnamed == [member]
+    message = undeclared_breaks_message(partly)
+    assert "do not name every break" in message
+    assert "\n  apis.shared.quota.QuotaChecker.check(cost): parameter kind was changed\n" in message
+    assert "check_quota:" not in message
+    assert not ApiReport(record, [removed, member], "- `check_quota` and `QuotaChecker` changed.").undeclared
+    assert ApiReport(record, [removed], None).undeclared
+
+
+def test_the_2_0_0_notes_name_every_break_against_1_7_1() -> None:
+    from devtools import changelog
+    from devtools.api_guard import check_working_tree
+
+    config = load_config(ROOT)
+    report = check_working_tree(config, "1.7.1")
+    notes = changelog.breaking_notes(
+        changelog.entry_for((config.library_dir / "CHANGELOG.md").read_text(), "2.0.0") or ""
+    )
+    assert len(report.breaks) >= 40
+    assert ApiReport(report.baseline, report.breaks, notes).unnamed == []
