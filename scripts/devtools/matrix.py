@@ -24,7 +24,6 @@ import shutil
 import subprocess
 import tempfile
 import time
-import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,6 +35,7 @@ from devtools.config import SERVICES, Config, load_config
 from devtools.errors import CommandError
 from devtools.pin import pin_project
 from devtools.records import load_records
+from devtools.test_runner import Tally
 from devtools.versions import newest_release, pinned_versions
 
 __all__ = ["CELLS", "Cell", "CellResult", "main", "must_pass", "render_matrix", "run_matrix"]
@@ -76,17 +76,6 @@ class CellResult:
         return f"{verdict} {self.passed}/{self.passed + self.failed}{skipped} ({self.seconds:.0f}s)"
 
 
-def _counts(report: Path) -> tuple[int, int, int]:
-    if not report.exists():
-        return (0, 0, 0)
-    passed = failed = skipped = 0
-    for suite in ET.parse(report).getroot().iter("testsuite"):
-        tests, skip = int(suite.get("tests", 0)), int(suite.get("skipped", 0))
-        fail = int(suite.get("failures", 0)) + int(suite.get("errors", 0))
-        passed, failed, skipped = passed + tests - fail - skip, failed + fail, skipped + skip
-    return passed, failed, skipped
-
-
 class MatrixRun:
     def __init__(self, config: Config, scratch: Path, pytest_args: list[str]) -> None:
         self.config = config
@@ -105,7 +94,9 @@ class MatrixRun:
         print(f"--- {cell.service} on {cell.kind} ({cell.version}): {' '.join(command)}", flush=True)
         started = time.monotonic()
         code = subprocess.run(command, cwd=self.config.root, env={**os.environ, **env}, check=False).returncode
-        passed, failed, skipped = _counts(report)
+        tally = Tally()
+        tally.add_junit(report)
+        passed, failed, skipped = tally.passed, tally.failed, tally.skipped
         error = None if report.exists() else f"pytest exited {code} without a report (see its output above)"
         return CellResult(cell, passed, failed, skipped, time.monotonic() - started, error=error)
 

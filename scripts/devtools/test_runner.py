@@ -68,6 +68,7 @@ __all__ = [
     "OPTIONAL_STEPS",
     "STEPS",
     "Skip",
+    "Tally",
     "disallowed_skips",
     "main",
     "skips_in",
